@@ -1,0 +1,29 @@
+"""Parley's entry point: ``app`` is the WSGI app; ``python app.py`` runs a server.
+
+Gunicorn (see the Procfile) imports ``app:app`` from inside its gevent worker,
+which has already patched the standard library. Run directly, this module
+patches first, with the library named by ``ASYNC_MODE`` (``gevent``, the
+default, or ``eventlet``), so that database and Redis calls yield to other
+sockets instead of blocking them.
+"""
+
+import os
+
+if __name__ == "__main__":
+    _mode = os.environ.get("ASYNC_MODE", "gevent")
+    if _mode == "eventlet":
+        import eventlet
+
+        eventlet.monkey_patch()
+    elif _mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+from chat import create_app
+from chat.extensions import socketio
+
+app = create_app()
+
+if __name__ == "__main__":
+    socketio.run(app, host=os.environ.get("HOST", "127.0.0.1"), port=app.config["PORT"])

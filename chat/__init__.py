@@ -1,0 +1,120 @@
+"""Parley: a self-hosted real-time team chat."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from chat import cli, config, realtime
+from chat.extensions import csrf, db, login_manager, migrate, socketio
+from chat.runtime import detect_async_mode
+
+log = logging.getLogger("parley")
+
+
+def _setup_logging() -> None:
+    # One line per connect, disconnect and error, on stderr, under any server.
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+        log.propagate = False
+
+
+def allowed_origin(app: Flask):  # type: ignore[no-untyped-def]
+    """Socket.IO origin check: the app's own origin plus the operator's list."""
+    listed = set(app.config["CORS_ALLOWED_ORIGINS"])
+
+    def check(origin: str | None, environ: Mapping[str, Any]) -> bool:
+        if origin is None or origin in listed:
+            return True
+        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", "")
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
+        own = {f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"}
+        own.add(f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}")
+        return origin in own
+
+    return check
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, ``instance/config.py``, then ``test_config``."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    _setup_logging()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    realtime.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("ASYNC_MODE") or detect_async_mode(),
+        message_queue=app.config["REDIS_URL"],
+        channel=app.config["SOCKETIO_CHANNEL"],
+        cors_allowed_origins=allowed_origin(app),
+        max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
+    )
+    cli.init_app(app)
+
+    from chat import health
+    from chat.auth import bp as auth_bp
+    from chat.models import User
+    from chat.rooms import bp as rooms_bp
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(rooms_bp)
+    _register_error_pages(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> tuple[str, int]:
+        return render_template(
+            "error.html", status=400, message=f"{error.description} Reload the page and try again."
+        ), 400
+
+    for status, message in (
+        (400, "Bad request."),
+        (403, "This room is for its members only."),
+        (404, "Not found."),
+        (405, "Method not allowed."),
+    ):
+
+        def page(error: Exception, status: int = status, message: str = message) -> tuple[str, int]:
+            description = getattr(error, "description", None)
+            return render_template("error.html", status=status, message=description or message), status
+
+        app.register_error_handler(status, page)
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        log.error("error serving a page: %s", error)
+        return render_template("error.html", status=500, message="Something went wrong on our side."), 500

@@ -1,0 +1,66 @@
+"""Account pages. Errors re-render the form with a message; nothing here answers 500."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from chat.auth import bp
+from chat.auth.forms import LoginForm, RegisterForm
+from chat.domain import accounts
+from chat.domain.errors import ChatError
+
+
+def safe_next(target: str | None) -> str:
+    """``next`` only if it stays on this site (a path), else the room list."""
+    target = target or ""
+    local = target.startswith("/") and not target.startswith("//")
+    if local and "\\" not in target and not urlsplit(target).netloc:
+        return target
+    return url_for("rooms.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Response | tuple[str, int] | str:
+    """Create an account and log in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("rooms.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(form.username.data or "", form.password.data or "")
+        except ChatError as refusal:
+            form.username.errors = [*form.username.errors, refusal.message]
+            return render_template("auth/register.html", form=form), refusal.http_status
+        login_user(user)
+        return redirect(url_for("rooms.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int] | str:
+    """Log in with username and password; then go where ``next`` pointed."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.username.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors = [*form.password.errors, "Wrong username or password."]
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,106 @@
+"""Configuration: one place that reads the environment.
+
+Defaults make the embedded mode work with no configuration at all (SQLite in
+``instance/``, one process, no Redis). Settings that would be unsafe in
+production fail loudly instead of being silently accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET_FILE = "secret_key"
+
+
+class ConfigError(RuntimeError):
+    """A setting that Parley refuses to run with."""
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """Return a SQLAlchemy URL for ``raw``, mapping platform URLs to psycopg 3.
+
+    Platforms hand out ``postgres://`` or ``postgresql://`` URLs; SQLAlchemy
+    would pick psycopg2 for those, which we do not ship.
+    """
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "parley.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from exc
+
+
+def _origins(raw: str | None) -> list[str]:
+    origins = [o.strip().rstrip("/") for o in (raw or "").split(",") if o.strip()]
+    if "*" in origins:
+        raise ConfigError("CORS_ALLOWED_ORIGINS may not be '*': list the origins you trust")
+    return origins
+
+
+def _dev_secret_key(instance_path: str) -> str:
+    """A random key kept in ``instance/`` so sessions survive restarts in dev."""
+    path = Path(instance_path) / DEV_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the app's settings from environment variables."""
+    env = dict(os.environ if env is None else env)
+    production = env.get("PARLEY_ENV", "development") == "production"
+    secret_key = env.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY must be set when PARLEY_ENV=production")
+        secret_key = _dev_secret_key(instance_path)
+    redis_url = env.get("REDIS_URL") or None
+    return {
+        "PRODUCTION": production,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
+        "REDIS_URL": redis_url,
+        "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL") or "parley",
+        "CORS_ALLOWED_ORIGINS": _origins(env.get("CORS_ALLOWED_ORIGINS")),
+        "PORT": _int(env, "PORT", 5000),
+        "RATE_LIMIT_BURST": _int(env, "RATE_LIMIT_BURST", 20),
+        "RATE_LIMIT_PER_SECOND": _float(env, "RATE_LIMIT_PER_SECOND", 5.0),
+        "MAX_MESSAGE_CHARS": _int(env, "MAX_MESSAGE_CHARS", 4000),
+        # Engine.IO refuses (by closing that one connection) packets above this.
+        "MAX_EVENT_BYTES": _int(env, "MAX_EVENT_BYTES", 1024 * 1024),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "VENDOR_DIR": env.get("PARLEY_VENDOR_DIR")
+        or str(Path(__file__).resolve().parent.parent / "node_modules"),
+    }

@@ -1,0 +1,1 @@
+"""The domain layer: what pages, sockets and the CLI all call."""

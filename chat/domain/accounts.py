@@ -1,0 +1,55 @@
+"""Accounts: registering and authenticating users."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.exc import IntegrityError
+
+from chat.domain.errors import BAD_REQUEST, CONFLICT, ChatError
+from chat.extensions import db
+from chat.models import User
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_CHARS = 256
+
+
+def validate_username(username: str) -> str:
+    """Return ``username`` if it follows the contract's rule, else refuse it."""
+    if not USERNAME_RE.match(username):
+        raise ChatError(BAD_REQUEST, "Usernames are 1-32 characters of letters, digits, '_', '.' and '-'.")
+    return username
+
+
+def validate_password(password: str) -> str:
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise ChatError(
+            BAD_REQUEST, f"Passwords are {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters long."
+        )
+    return password
+
+
+def register_user(username: str, password: str) -> User:
+    """Create a user with a hashed password; refuse a name taken in any case."""
+    validate_username(username)
+    validate_password(password)
+    if User.by_username(username) is not None:
+        raise ChatError(CONFLICT, f"The username {username!r} is taken.")
+    user = User(username=username)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # lost a race with another registration of the same name
+        db.session.rollback()
+        raise ChatError(CONFLICT, f"The username {username!r} is taken.") from exc
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user with these credentials, or None."""
+    user = User.by_username(username) if USERNAME_RE.match(username) else None
+    if user is None or not user.check_password(password):
+        return None
+    return user

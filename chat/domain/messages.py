@@ -1,0 +1,164 @@
+"""Messages: posting with a gap-free per-room seq, exactly once, and reading history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from chat.domain.errors import BAD_REQUEST, EMPTY, TOO_LONG, ChatError
+from chat.extensions import db
+from chat.models import Message, Room, User
+
+MAX_CLIENT_ID_CHARS = 64
+HISTORY_DEFAULT_LIMIT = 50
+HISTORY_MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The outcome of ``post_message``: the stored message, and whether it was already there."""
+
+    message: Message
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    """A slice of a room's history, oldest first, and whether more lie beyond it."""
+
+    messages: list[Message]
+    has_more: bool
+
+
+def _storable(value: str, what: str) -> str:
+    # PostgreSQL cannot store NUL, and lone surrogates cannot be encoded: refuse
+    # both as bad input rather than fail later as a storage error.
+    if "\x00" in value:
+        raise ChatError(BAD_REQUEST, f"{what} may not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ChatError(BAD_REQUEST, f"{what} is not valid Unicode text.") from exc
+    return value
+
+
+def clean_text(text: str) -> str:
+    """Trim ``text`` and check its length against the configured limit."""
+    text = _storable(text.strip(), "text")
+    if not text:
+        raise ChatError(EMPTY, "A message needs some text.")
+    limit = current_app.config["MAX_MESSAGE_CHARS"]
+    if len(text) > limit:
+        raise ChatError(TOO_LONG, f"Messages are at most {limit} characters.")
+    return text
+
+
+def clean_client_id(client_id: str) -> str:
+    if not 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS:
+        raise ChatError(BAD_REQUEST, f"client_id is 1-{MAX_CLIENT_ID_CHARS} characters.")
+    return _storable(client_id, "client_id")
+
+
+def find_by_client_id(author: User, client_id: str) -> Message | None:
+    """The message ``author`` already stored under ``client_id``, if any."""
+    return db.session.scalar(
+        select(Message)
+        .options(joinedload(Message.room), joinedload(Message.author))
+        .where(Message.user_id == author.id, Message.client_id == client_id)
+    )
+
+
+def post_message(
+    room: Room, author: User, text: str, client_id: str, *, throttle: Callable[[], None] | None = None
+) -> Posted:
+    """Store a message in ``room`` exactly once per ``(author, client_id)``.
+
+    The seq comes from bumping ``rooms.last_seq`` inside the insert's own
+    transaction: the row lock that the UPDATE takes serialises writers to one
+    room until commit, so seqs are gap-free (a rollback returns the number) and
+    follow commit order. Callers check access first; ``throttle`` (the rate
+    limit) runs only for a new message, so a retry is never refused by it.
+    """
+    text = clean_text(text)
+    client_id = clean_client_id(client_id)
+    stored = find_by_client_id(author, client_id)
+    if stored is not None:
+        return Posted(stored, duplicate=True)
+    if throttle is not None:
+        throttle()
+    try:
+        seq = db.session.execute(
+            update(Room)
+            .where(Room.id == room.id)
+            .values(last_seq=Room.last_seq + 1)
+            .returning(Room.last_seq)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        message = Message(room=room, seq=seq, author=author, client_id=client_id, text=text)
+        db.session.add(message)
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent retry with the same client_id committed first.
+        db.session.rollback()
+        stored = find_by_client_id(author, client_id)
+        if stored is None:
+            raise
+        return Posted(stored, duplicate=True)
+    except BaseException:
+        db.session.rollback()
+        raise
+    room.last_seq = seq
+    return Posted(message, duplicate=False)
+
+
+def _bound(value: object, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ChatError(BAD_REQUEST, f"{name} must be a non-negative integer.")
+    return value
+
+
+def clean_limit(limit: object, default: int = HISTORY_DEFAULT_LIMIT) -> int:
+    if limit is None:
+        return default
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ChatError(BAD_REQUEST, "limit must be a positive integer.")
+    return min(limit, HISTORY_MAX_LIMIT)
+
+
+def history(room: Room, *, before: object = None, after: object = None, limit: object = None) -> Page:
+    """Messages of ``room`` oldest first: below ``before``, above ``after``, between both, or the newest.
+
+    ``has_more`` tells whether more messages lie beyond the slice in its
+    direction (older for ``before`` or neither, newer for ``after``).
+    """
+    before_seq, after_seq = _bound(before, "before"), _bound(after, "after")
+    count = clean_limit(limit)
+    query = (
+        select(Message).options(joinedload(Message.author)).where(Message.room_id == room.id).limit(count + 1)
+    )
+    if before_seq is not None:
+        query = query.where(Message.seq < before_seq)
+    if after_seq is not None:
+        query = query.where(Message.seq > after_seq)
+    ascending = after_seq is not None
+    query = query.order_by(Message.seq.asc() if ascending else Message.seq.desc())
+    rows = list(db.session.scalars(query))
+    has_more = len(rows) > count
+    rows = rows[:count]
+    if not ascending:
+        rows.reverse()
+    return Page(rows, has_more)
+
+
+def recent(room: Room, since: object = None) -> Page:
+    """What a joining client needs: everything after ``since`` (200 at most), or the last 50."""
+    if since is None:
+        return history(room)
+    return history(room, after=since, limit=HISTORY_MAX_LIMIT)

@@ -1,0 +1,155 @@
+"""The chat's tables: users, rooms, memberships and messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from chat.extensions import db
+
+ROOM_KINDS = ("public", "private", "direct")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-11-22T12:00:00.123Z``: milliseconds, always UTC."""
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC.
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def by_username(cls, username: str) -> User | None:
+        """The user whose name matches ``username`` case-insensitively."""
+        return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+# Usernames are unique regardless of case: "Ada" and "ada" are one person.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+class Room(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "rooms"
+    __table_args__ = (CheckConstraint("kind IN ('public', 'private', 'direct')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16), default="public")
+    # The seq of the newest message; bumped in the same transaction as each insert.
+    last_seq: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="room", cascade="all, delete-orphan")
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == "public"
+
+    def has_member(self, user: User) -> bool:
+        return (
+            db.session.scalar(
+                select(Membership.id).where(Membership.room_id == self.id, Membership.user_id == user.id)
+            )
+            is not None
+        )
+
+    def admits(self, user: User) -> bool:
+        """Whether ``user`` may read and write here: anyone for public rooms, members otherwise."""
+        return self.is_public or self.has_member(user)
+
+    def member_names(self) -> list[str]:
+        return list(
+            db.session.scalars(
+                select(User.username)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.room_id == self.id)
+                .order_by(func.lower(User.username))
+            )
+        )
+
+    def summary(self) -> dict[str, str]:
+        return {"slug": self.slug, "name": self.name, "kind": self.kind}
+
+    def __repr__(self) -> str:
+        return f"<Room {self.slug}>"
+
+
+class Membership(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("room_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    room: Mapped[Room] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()
+
+
+class Message(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "messages"
+    __table_args__ = (
+        # The resume offset: one seq per message per room, never reused.
+        UniqueConstraint("room_id", "seq"),
+        # Exactly-once storage: a retried client_id finds the stored message.
+        UniqueConstraint("user_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    room: Mapped[Room] = relationship()
+    author: Mapped[User] = relationship()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's message object."""
+        return {
+            "room": self.room.slug,
+            "seq": self.seq,
+            "id": self.id,
+            "username": self.author.username,
+            "text": self.text,
+            "client_id": self.client_id,
+            "created_at": iso_utc(self.created_at),
+        }

@@ -1,0 +1,200 @@
+"""Socket.IO events of rooms: join, leave, message, history, typing.
+
+Each handler parses its payload, checks that the user may do it, calls one
+domain function and answers with the contract's acknowledgement. Errors are
+answered, never raised to the client's connection.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import join_room, leave_room
+from sqlalchemy.exc import SQLAlchemyError
+
+from chat import broadcasts
+from chat.domain import messages, rooms
+from chat.domain.errors import BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_JOINED, UNAVAILABLE, ChatError
+from chat.extensions import db, socketio
+from chat.models import Room
+from chat.realtime import SocketState, realtime
+from chat.rooms.payloads import as_object, bool_field, seq_field, text_field
+
+log = logging.getLogger("parley.socket")
+
+Ack = dict[str, Any]
+
+
+def acknowledged(handler: Callable[[dict[str, Any]], Ack]) -> Callable[..., Ack]:
+    """Turn a handler's result or refusal into the contract's acknowledgement object."""
+
+    @functools.wraps(handler)
+    def answer(payload: object = None, *_extra: object) -> Ack:
+        try:
+            if not current_user.is_authenticated:
+                raise ChatError(FORBIDDEN, "Your session has ended; log in again.")
+            return {"ok": True, **handler(as_object(payload))}
+        except ChatError as refusal:
+            db.session.rollback()
+            return refusal.ack()
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("storage error in %s (sid %s)", handler.__name__, request.sid)  # type: ignore[attr-defined]
+            return ChatError(UNAVAILABLE, "Storage is unavailable; retry later.").ack()
+        except Exception:
+            db.session.rollback()
+            log.exception("error in %s (sid %s)", handler.__name__, request.sid)  # type: ignore[attr-defined]
+            return ChatError(UNAVAILABLE, "The server failed to handle this; retry later.").ack()
+
+    return answer
+
+
+def this_socket() -> SocketState:
+    state = realtime().socket(request.sid)  # type: ignore[attr-defined]
+    if state is None:  # connected before a restart of this handler's state; treat as fresh
+        state = realtime().connected(request.sid, current_user.id, current_user.username)  # type: ignore[attr-defined]
+    return state
+
+
+def joined_room(slug: str) -> Room:
+    """The room ``slug`` if this socket joined it, re-checking the user's access."""
+    if slug not in this_socket().rooms:
+        if rooms.find_room(slug) is None:
+            raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
+        raise ChatError(NOT_JOINED, "Join the room on this connection first.")
+    return rooms.room_for(current_user, slug)
+
+
+def stop_typing(state: SocketState, slug: str) -> None:
+    if slug in state.typing_in:
+        state.typing_in.discard(slug)
+        broadcasts.typing_changed(slug, state.username, False, skip_sid=request.sid)  # type: ignore[attr-defined]
+
+
+def depart(sid: str, state: SocketState, slug: str) -> None:
+    """Take this socket out of ``slug``: typing ends, presence may go offline."""
+    stop_typing(state, slug)
+    state.rooms.discard(slug)
+    leave_room(broadcasts.channel(slug), sid=sid)
+    if realtime().presence.depart(slug, state.username, sid):
+        broadcasts.presence_changed(slug, state.username, False)
+
+
+@socketio.on("connect")
+def on_connect(_auth: object = None) -> None:
+    """A browser or script connects with its session cookie; anonymous connections are refused."""
+    if not current_user.is_authenticated:
+        log.info("connect refused: no session (sid %s, %s)", request.sid, request.remote_addr)  # type: ignore[attr-defined]
+        raise ConnectionRefusedError("Log in first: this connection has no valid session.")
+    realtime().connected(request.sid, current_user.id, current_user.username)  # type: ignore[attr-defined]
+    log.info("connect %s (sid %s, %s)", current_user.username, request.sid, request.remote_addr)  # type: ignore[attr-defined]
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason: object = None) -> None:
+    """The socket went away: its rooms see presence and typing end."""
+    sid: str = request.sid  # type: ignore[attr-defined]
+    state = realtime().disconnected(sid)
+    if state is None:
+        return
+    for slug in list(state.rooms):
+        depart(sid, state, slug)
+    log.info("disconnect %s (sid %s, %s)", state.username, sid, reason)
+
+
+@socketio.on("join")
+@acknowledged
+def on_join(payload: dict[str, Any]) -> Ack:
+    """A client joins a room: it gets the room, members, missed messages; the room may see presence."""
+    slug = text_field(payload, "room")
+    since = seq_field(payload, "since")
+    room = rooms.enter(current_user, slug)
+    state = this_socket()
+    sid: str = request.sid  # type: ignore[attr-defined]
+    # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq).
+    join_room(broadcasts.channel(slug))
+    state.rooms.add(slug)
+    first = realtime().presence.arrive(slug, state.username, sid)
+    page = messages.recent(room, since)
+    online = realtime().presence.online(slug)
+    newest = page.messages[-1].seq if page.messages else 0
+    if first:
+        broadcasts.presence_changed(slug, state.username, True)
+    return {
+        "room": room.summary(),
+        "members": [{"username": name, "online": name in online} for name in room.member_names()],
+        "messages": [m.to_dict() for m in page.messages],
+        "has_more": page.has_more,
+        "last_seq": max(newest, room.last_seq),
+    }
+
+
+@socketio.on("leave")
+@acknowledged
+def on_leave(payload: dict[str, Any]) -> Ack:
+    """A client leaves a room on this socket (membership stays); the room may see presence end."""
+    slug = text_field(payload, "room")
+    state = this_socket()
+    if slug not in state.rooms:
+        if rooms.find_room(slug) is None:
+            raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
+        return {}
+    depart(request.sid, state, slug)  # type: ignore[attr-defined]
+    return {}
+
+
+@socketio.on("message")
+@acknowledged
+def on_message(payload: dict[str, Any]) -> Ack:
+    """A client sends a message: stored once, acked to the sender, broadcast to the others in the room."""
+    slug = text_field(payload, "room")
+    text = text_field(payload, "text")
+    client_id = text_field(payload, "client_id")
+    room = joined_room(slug)
+    posted = messages.post_message(
+        room, current_user, text, client_id, throttle=realtime().throttle(current_user.id)
+    )
+    message = posted.message.to_dict()
+    stop_typing(this_socket(), slug)
+    if not posted.duplicate:
+        broadcasts.message_stored(message, skip_sid=request.sid)  # type: ignore[attr-defined]
+    return {"message": message, "duplicate": posted.duplicate}
+
+
+@socketio.on("history")
+@acknowledged
+def on_history(payload: dict[str, Any]) -> Ack:
+    """A client pages through a room it may read: before/after/limit as the contract says."""
+    slug = text_field(payload, "room")
+    before, after = seq_field(payload, "before"), seq_field(payload, "after")
+    limit = payload.get("limit")
+    room = rooms.room_for(current_user, slug)
+    page = messages.history(room, before=before, after=after, limit=limit)
+    return {"messages": [m.to_dict() for m in page.messages], "has_more": page.has_more}
+
+
+@socketio.on("typing")
+@acknowledged
+def on_typing(payload: dict[str, Any]) -> Ack:
+    """A client says it is (or stopped) typing; the others in the room are told."""
+    slug = text_field(payload, "room")
+    typing = bool_field(payload, "typing")
+    joined_room(slug)
+    state = this_socket()
+    if typing:
+        state.typing_in.add(slug)
+        broadcasts.typing_changed(slug, state.username, True, skip_sid=request.sid)  # type: ignore[attr-defined]
+    else:
+        stop_typing(state, slug)
+    return {}
+
+
+@socketio.on("*")
+def on_unknown(event: str, *_args: object) -> Ack:
+    """Any other event gets a clear refusal, never a dropped connection."""
+    return ChatError(BAD_REQUEST, f"Unknown event {event!r}.").ack()

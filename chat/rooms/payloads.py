@@ -1,0 +1,37 @@
+"""Reading client event payloads: anything malformed becomes ``bad_request``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.domain.errors import BAD_REQUEST, ChatError
+
+
+def as_object(payload: object) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise ChatError(BAD_REQUEST, "The payload must be an object.")
+    return payload
+
+
+def text_field(payload: dict[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str):
+        raise ChatError(BAD_REQUEST, f"{name!r} must be a string.")
+    return value
+
+
+def bool_field(payload: dict[str, Any], name: str) -> bool:
+    value = payload.get(name)
+    if not isinstance(value, bool):
+        raise ChatError(BAD_REQUEST, f"{name!r} must be true or false.")
+    return value
+
+
+def seq_field(payload: dict[str, Any], name: str) -> int | None:
+    """An optional seq bound: absent/null, or a non-negative integer."""
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ChatError(BAD_REQUEST, f"{name!r} must be a non-negative integer.")
+    return value

@@ -1,0 +1,127 @@
+"""Room pages: the list, a room, and the forms that create rooms, messages and members."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from chat import broadcasts
+from chat.domain import messages, rooms
+from chat.domain.errors import ChatError
+from chat.models import Room
+from chat.realtime import realtime
+from chat.rooms import bp
+from chat.rooms.forms import AddMemberForm, MessageForm, NewRoomForm
+
+
+def readable_room(slug: str) -> Room:
+    """The room for the page, or 404/403 as the contract says."""
+    try:
+        return rooms.room_for(current_user, slug)
+    except ChatError as refusal:
+        abort(refusal.http_status)
+
+
+def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, int]:
+    page = messages.history(room)
+    online = realtime().presence.online(room.slug)
+    members = [{"username": name, "online": name in online} for name in room.member_names()]
+    return (
+        render_template(
+            "rooms/room.html",
+            room=room,
+            page=page,
+            members=members,
+            last_seq=room.last_seq,
+            message_form=forms.get("message_form") or MessageForm(formdata=None),
+            member_form=forms.get("member_form") or AddMemberForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.route("/")
+def home() -> Response:
+    return redirect(url_for("rooms.index"))
+
+
+@bp.route("/rooms", methods=["GET", "POST"])
+@login_required
+def index() -> Response | tuple[str, int]:
+    """The rooms this user may see; POST creates a room with the user as its first member."""
+    form = NewRoomForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            room = rooms.create_room(form.name.data or "", current_user, private=form.private.data)
+        except ChatError as refusal:
+            form.name.errors = [*form.name.errors, refusal.message]
+            status = refusal.http_status
+        else:
+            return redirect(url_for("rooms.room", slug=room.slug))
+    elif form.is_submitted():
+        status = 400
+    return render_template("rooms/list.html", rooms=rooms.visible_rooms(current_user), form=form), status
+
+
+@bp.route("/r/<slug>")
+@login_required
+def room(slug: str) -> tuple[str, int]:
+    """A room: the last 50 messages (escaped by the template), members, the message form."""
+    found = readable_room(slug)
+    if found.is_public:
+        rooms.admit(found, current_user)
+    return render_room(found)
+
+
+@bp.route("/r/<slug>/messages", methods=["POST"])
+@login_required
+def post(slug: str) -> Response | tuple[str, int]:
+    """The message form without JavaScript: stored and broadcast like a socket message."""
+    found = readable_room(slug)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return render_room(found, 400, message_form=form)
+    try:
+        posted = messages.post_message(
+            found,
+            current_user,
+            form.text.data or "",
+            form.client_id.data or "",
+            throttle=realtime().throttle(current_user.id),
+        )
+    except ChatError as refusal:
+        form.text.errors = [*form.text.errors, refusal.message]
+        return render_room(found, refusal.http_status, message_form=form)
+    if not posted.duplicate:
+        broadcasts.message_stored(posted.message.to_dict())
+    return redirect(url_for("rooms.room", slug=found.slug) + f"#m{posted.message.seq}")
+
+
+@bp.route("/r/<slug>/members", methods=["POST"])
+@login_required
+def add_member(slug: str) -> Response | tuple[str, int]:
+    """A member of a private room adds someone by username."""
+    found = readable_room(slug)
+    form = AddMemberForm()
+    if form.validate_on_submit():
+        try:
+            invitee = rooms.add_member(found, current_user, form.username.data or "")
+        except ChatError as refusal:
+            form.username.errors = [*form.username.errors, refusal.message]
+            return render_room(found, refusal.http_status, member_form=form)
+        flash(f"{invitee.username} is now a member.")
+        return redirect(url_for("rooms.room", slug=found.slug))
+    return render_room(found, 400, member_form=form)
+
+
+@bp.route("/dm/<username>", methods=["POST"])
+@login_required
+def direct(username: str) -> Response:
+    """Open the one direct room with ``username`` (created the first time)."""
+    try:
+        found = rooms.open_direct_room(current_user, username)
+    except ChatError as refusal:
+        abort(refusal.http_status, refusal.message)
+    return redirect(url_for("rooms.room", slug=found.slug))

@@ -1,0 +1,39 @@
+"""Which concurrency model this process runs under, and SQLite tuning.
+
+The app never calls gevent or eventlet itself: the server that starts it
+(gunicorn's gevent worker, or ``python app.py``) patches the standard
+library first, and here we only detect which one did so that Flask-SocketIO
+uses the matching driver.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def detect_async_mode() -> str:
+    """``gevent`` or ``eventlet`` if one has patched ``socket``, else ``threading``."""
+    gevent_monkey = sys.modules.get("gevent.monkey")
+    if gevent_monkey is not None and gevent_monkey.is_module_patched("socket"):
+        return "gevent"
+    eventlet_patcher = sys.modules.get("eventlet.patcher")
+    if eventlet_patcher is not None and eventlet_patcher.is_monkey_patched("socket"):
+        return "eventlet"
+    return "threading"
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers proceed while one writer commits; the busy timeout makes
+    # concurrent writers wait for the lock instead of failing at once.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
