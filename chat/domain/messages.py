@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from chat.domain.errors import BAD_REQUEST, EMPTY, TOO_LONG, ChatError
 from chat.extensions import db
@@ -112,7 +113,9 @@ def post_message(
     except BaseException:
         db.session.rollback()
         raise
-    room.last_seq = seq
+    # Mirror the database without marking the room dirty: a later flush must
+    # never write this (soon stale) number back over other writers' increments.
+    set_committed_value(room, "last_seq", seq)
     return Posted(message, duplicate=False)
 
 

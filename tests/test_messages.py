@@ -1,0 +1,158 @@
+"""Domain: posting messages (seq, exactly-once, validation) and reading history."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flask import Flask
+
+from chat.domain import messages, rooms
+from chat.domain.errors import BAD_REQUEST, EMPTY, RATE_LIMITED, TOO_LONG, ChatError
+from chat.extensions import db
+from chat.models import Message, Room, User
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES
+
+
+def post(room: Room, author: User, text: str, client_id: str) -> messages.Posted:
+    return messages.post_message(
+        db.session.get(Room, room.id), db.session.get(User, author.id), text, client_id
+    )
+
+
+def test_seqs_count_up_per_room_from_one(ctx: None, ada: User, general: Room) -> None:
+    other, _ = rooms.ensure_room("random")
+    seqs = [post(general, ada, f"hello {n}", f"g{n}").message.seq for n in range(3)]
+    assert seqs == [1, 2, 3]
+    assert post(other, ada, "elsewhere", "r1").message.seq == 1
+    assert db.session.get(Room, general.id).last_seq == 3
+
+
+def test_text_is_stored_trimmed_and_as_is(ctx: None, ada: User, general: Room) -> None:
+    stored = post(general, ada, "  hi <b>there</b>\n", "c1").message
+    assert stored.text == "hi <b>there</b>"
+    assert stored.to_dict()["text"] == "hi <b>there</b>"
+
+
+def test_a_retry_with_the_same_client_id_stores_nothing_new(ctx: None, ada: User, general: Room) -> None:
+    first = post(general, ada, "once", "retry-me")
+    again = post(general, ada, "once", "retry-me")
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert again.message.id == first.message.id and again.message.seq == 1
+    assert db.session.query(Message).count() == 1
+    assert post(general, ada, "next", "another").message.seq == 2
+
+
+def test_client_ids_belong_to_their_user(ctx: None, ada: User, bob: User, general: Room) -> None:
+    assert not post(general, ada, "from ada", "same").duplicate
+    assert not post(general, bob, "from bob", "same").duplicate
+
+
+@pytest.mark.parametrize(
+    ("text", "client_id", "code"),
+    [
+        ("   \n\t ", "c", EMPTY),
+        ("x" * 4001, "c", TOO_LONG),
+        ("ok", "", BAD_REQUEST),
+        ("ok", "x" * 65, BAD_REQUEST),
+        ("nul \x00 inside", "c", BAD_REQUEST),
+        ("lone \ud800 surrogate", "c", BAD_REQUEST),
+    ],
+)
+def test_bad_messages_are_refused_and_store_nothing(
+    ctx: None, ada: User, general: Room, text: str, client_id: str, code: str
+) -> None:
+    with pytest.raises(ChatError) as refusal:
+        post(general, ada, text, client_id)
+    assert refusal.value.code == code
+    assert db.session.query(Message).count() == 0
+    assert post(general, ada, "fine", "after").message.seq == 1
+
+
+def test_exactly_4000_characters_fit(ctx: None, ada: User, general: Room) -> None:
+    assert len(post(general, ada, "é" * 4000, "long").message.text) == 4000
+
+
+def test_throttle_refuses_new_messages_but_never_a_retry(ctx: None, ada: User, general: Room) -> None:
+    def closed() -> None:
+        raise ChatError(RATE_LIMITED, "slow down")
+
+    room, author = db.session.get(Room, general.id), db.session.get(User, ada.id)
+    messages.post_message(room, author, "first", "c1")
+    assert messages.post_message(room, author, "first", "c1", throttle=closed).duplicate
+    with pytest.raises(ChatError):
+        messages.post_message(room, author, "second", "c2", throttle=closed)
+    assert room.last_seq == 1
+
+
+def fill(general: Room, ada: User, count: int) -> None:
+    for n in range(1, count + 1):
+        post(general, ada, f"m{n}", f"c{n}")
+
+
+def seqs(page: messages.Page) -> list[int]:
+    return [m.seq for m in page.messages]
+
+
+def test_history_slices(ctx: None, ada: User, general: Room) -> None:
+    fill(general, ada, 12)
+    room = db.session.get(Room, general.id)
+    assert seqs(messages.history(room, before=10, limit=3)) == [7, 8, 9]
+    assert messages.history(room, before=10, limit=3).has_more
+    assert seqs(messages.history(room, before=3, limit=5)) == [1, 2]
+    assert not messages.history(room, before=3, limit=5).has_more
+    assert seqs(messages.history(room, after=9, limit=2)) == [10, 11]
+    assert messages.history(room, after=9, limit=2).has_more
+    assert not messages.history(room, after=10, limit=2).has_more
+    assert seqs(messages.history(room, after=3, before=7)) == [4, 5, 6]
+    assert seqs(messages.history(room, limit=4)) == [9, 10, 11, 12]
+    assert messages.history(room, limit=4).has_more
+    assert seqs(messages.history(room)) == list(range(1, 13))
+    assert not messages.history(room).has_more
+
+
+def test_history_limit_defaults_to_50_and_caps_at_200(ctx: None, ada: User, general: Room) -> None:
+    fill(general, ada, 205)
+    room = db.session.get(Room, general.id)
+    assert seqs(messages.history(room)) == list(range(156, 206))
+    assert len(messages.history(room, after=0, limit=1000).messages) == 200
+    joined = messages.recent(room, since=0)
+    assert (len(joined.messages), joined.has_more) == (200, True)
+    assert seqs(messages.recent(room, since=200)) == [201, 202, 203, 204, 205]
+
+
+@pytest.mark.parametrize(
+    "bad", [{"limit": 0}, {"limit": -1}, {"limit": "5"}, {"before": -1}, {"after": 1.5}, {"after": True}]
+)
+def test_history_refuses_bad_bounds(ctx: None, general: Room, bad: dict[str, object]) -> None:
+    with pytest.raises(ChatError) as refusal:
+        messages.history(db.session.get(Room, general.id), **bad)  # type: ignore[arg-type]
+    assert refusal.value.code == BAD_REQUEST
+
+
+def test_concurrent_writers_get_gap_free_seqs(
+    app: Flask, backend: str, ada: User, bob: User, general: Room
+) -> None:
+    """Writers on separate connections race into one room; seqs stay 1..N, each once."""
+    writers, per_writer = 6, 15
+    failures: list[BaseException] = []
+
+    def write(author: User, worker: int) -> None:
+        try:
+            with app.app_context():
+                for n in range(per_writer):
+                    post(general, author, f"w{worker} m{n}", f"w{worker}-{n}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=((ada, bob)[w % 2], w)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    with app.app_context():
+        stored = sorted(db.session.scalars(db.select(Message.seq).where(Message.room_id == general.id)))
+        assert stored == list(range(1, writers * per_writer + 1))
