@@ -21,7 +21,7 @@ from chat import create_app
 from chat.domain import accounts, rooms
 from chat.extensions import db, socketio
 from chat.models import Room, User
-from tests.services import sqlalchemy_url, scratch_postgres_database
+from tests.services import scratch_postgres_database, sqlalchemy_url
 
 PASSWORD = "correct-horse"
 TABLES = ("messages", "memberships", "rooms", "users")

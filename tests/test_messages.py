@@ -144,7 +144,7 @@ def test_concurrent_writers_get_gap_free_seqs(
             with app.app_context():
                 for n in range(per_writer):
                     post(general, author, f"w{worker} m{n}", f"w{worker}-{n}")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=write, args=((ada, bob)[w % 2], w)) for w in range(writers)]
