@@ -59,6 +59,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     _setup_logging()
+    # Imported before socketio.init_app: handlers declared after the first
+    # init_app would bind to that first server only, not to later apps'.
+    from chat import health
+    from chat.auth import bp as auth_bp
+    from chat.models import User
+    from chat.rooms import bp as rooms_bp
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
@@ -76,11 +82,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )
     cli.init_app(app)
-
-    from chat import health
-    from chat.auth import bp as auth_bp
-    from chat.models import User
-    from chat.rooms import bp as rooms_bp
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:

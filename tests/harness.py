@@ -1,0 +1,379 @@
+"""Real server processes for tests: the Procfile's web command (or ``python app.py``) on a free port.
+
+``ServerProcess`` starts the command the way a platform would (``sh -c`` with
+``PORT``/``HOST``/``DATABASE_URL``/``SECRET_KEY`` in the environment, in its
+own process group, output to a log file), waits for ``/healthz`` and stops
+the whole group on exit. The helpers log in over HTTP and connect real
+Socket.IO clients; ``Recorder`` collects what a client receives.
+
+Everything here is bounded in time and closes what it opens: the suite runs
+with warnings as errors, so a leaked socket or file fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import requests
+import socketio
+
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+PASSWORD = "correct-horse-battery"
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+CALL_TIMEOUT = 10.0
+
+# Settings of the app that must come from the test, never from the developer's shell.
+APP_ENV_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PARLEY_ENV",
+    "CORS_ALLOWED_ORIGINS",
+    "SOCKETIO_CHANNEL",
+    "ASYNC_MODE",
+    "RATE_LIMIT_BURST",
+    "RATE_LIMIT_PER_SECOND",
+    "MAX_MESSAGE_CHARS",
+    "MAX_EVENT_BYTES",
+    "PARLEY_VENDOR_DIR",
+    "FLASK_APP",
+    "FLASK_DEBUG",
+    "PORT",
+    "HOST",
+)
+
+T = TypeVar("T")
+
+
+class ServerError(AssertionError):
+    """The server did not start, or did not stop, as it should."""
+
+
+def procfile_command(process_type: str = "web") -> str:
+    """The command of ``process_type`` in the repository's Procfile."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() == process_type:
+            return command.strip()
+    raise ServerError(f"the Procfile has no {process_type!r} line")
+
+
+def server_env(database_url: str, port: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a platform would give the server (and the operator's ``flask`` commands)."""
+    env = {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
+    env.update(
+        {
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_hex(32),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+class ServerProcess:
+    """A real server on 127.0.0.1:<free port>, as a context manager.
+
+    ``command`` defaults to the Procfile's ``web:`` command; pass e.g.
+    ``"exec python app.py"`` to run the module directly.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        log_dir: Path,
+        *,
+        command: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        startup_timeout: float = STARTUP_TIMEOUT,
+        name: str = "server",
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.command = command or procfile_command("web")
+        self.env = server_env(database_url, self.port, extra_env)
+        self.log_path = Path(log_dir) / f"{name}-{self.port}.log"
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.startup_seconds: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> ServerProcess:
+        started = time.monotonic()
+        with open(self.log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                ["sh", "-c", self.command],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_healthy(started + self.startup_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def _wait_healthy(self, deadline: float) -> None:
+        assert self.process is not None
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                raise ServerError(
+                    f"the server exited with {code} before it served /healthz\n{self.log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise ServerError(
+                    f"no 200 from {self.base_url}/healthz within {self.startup_timeout:.0f} s\n"
+                    f"{self.log_tail()}"
+                )
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """SIGTERM to the process group, a bounded wait, then SIGKILL. Returns the exit code."""
+        process = self.process
+        if process is None:
+            return None
+        if process.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                process.wait(timeout=5)
+        # Anything of the group that outlived its leader (a worker) goes too.
+        self._signal_group(signal.SIGKILL)
+        return process.returncode
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, sig)  # start_new_session: the group id is the leader's pid
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- inspection ------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        tail = self.log_text().splitlines()[-lines:]
+        return f"--- last {len(tail)} lines of {self.log_path} ---\n" + "\n".join(tail)
+
+    # -- operator commands -----------------------------------------------------------------
+
+    def flask(self, *args: str, timeout: float = 60.0) -> str:
+        """Run ``flask --app app ARGS`` with this server's environment."""
+        return run_flask(self.env, *args, timeout=timeout)
+
+
+def run_flask(env: Mapping[str, str], *args: str, timeout: float = 60.0) -> str:
+    """``flask --app app ARGS`` in the repository root with ``env``; its output, or a failure."""
+    done = subprocess.run(
+        ["flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ServerError(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def create_user(env: Mapping[str, str], username: str, password: str = PASSWORD) -> None:
+    """Create an account the operator's way: ``flask users create``."""
+    run_flask(env, "users", "create", username, "--password", password)
+
+
+# -- HTTP and Socket.IO clients ------------------------------------------------------------
+
+CSRF_RE = (
+    re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'),
+    re.compile(r'name="csrf_token" value="([^"]+)"'),
+)
+
+
+def login_cookie(base_url: str, username: str, password: str = PASSWORD) -> str:
+    """Log in through the real form (with its CSRF token); the ``Cookie`` header of that session."""
+    with requests.Session() as http:
+        page = http.get(f"{base_url}/login", timeout=CALL_TIMEOUT)
+        page.raise_for_status()
+        token = next((m.group(1) for r in CSRF_RE if (m := r.search(page.text))), None)
+        assert token, "the login page has no CSRF token"
+        response = http.post(
+            f"{base_url}/login",
+            data={"username": username, "password": password, "csrf_token": token},
+            allow_redirects=False,
+            timeout=CALL_TIMEOUT,
+        )
+        assert response.status_code == 302, (
+            f"login as {username}: {response.status_code} {response.text[:300]}"
+        )
+        cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    assert cookie, "login set no cookie"
+    return cookie
+
+
+class ChatClient(socketio.Client):  # type: ignore[misc]
+    """A ``socketio.Client`` that never reconnects by itself and closes its HTTP session."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.http_session = requests.Session()
+        super().__init__(
+            reconnection=False,
+            handle_sigint=False,
+            http_session=self.http_session,
+            request_timeout=CALL_TIMEOUT,
+            **kwargs,
+        )
+
+    def ask(self, event: str, payload: Any, timeout: float = CALL_TIMEOUT) -> Any:
+        """Emit ``event`` and return its acknowledgement (bounded)."""
+        return self.call(event, payload, timeout=timeout)
+
+    def close(self) -> None:
+        try:
+            self.disconnect()
+        finally:
+            self.http_session.close()
+
+    def __enter__(self) -> ChatClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def connect(
+    base_url: str,
+    cookie: str | None,
+    transports: list[str] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    recorder: Recorder | None = None,
+    wait_timeout: float = 10.0,
+    **client_options: Any,
+) -> ChatClient:
+    """A connected Socket.IO client carrying ``cookie``; raises ``socketio.exceptions.ConnectionError``."""
+    client = ChatClient(**client_options)
+    if recorder is not None:
+        recorder.attach(client)
+    sent = dict(headers or {})
+    if cookie is not None:
+        sent["Cookie"] = cookie
+    try:
+        client.connect(base_url, headers=sent, transports=transports, wait_timeout=wait_timeout)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+class Recorder:
+    """What one client received, in order, with the monotonic time of arrival. Thread-safe."""
+
+    def __init__(self, name: str = "client") -> None:
+        self.name = name
+        self._events: list[tuple[str, Any, float]] = []
+        self._changed = threading.Condition()
+
+    def attach(self, client: socketio.Client) -> None:
+        def any_event(event: str, *args: Any) -> None:
+            self.record(event, args[0] if args else None)
+
+        def disconnected(*args: Any) -> None:
+            self.record("disconnect", args[0] if args else None)
+
+        client.on("*", any_event)
+        client.on("disconnect", disconnected)
+
+    def record(self, event: str, payload: Any) -> None:
+        with self._changed:
+            self._events.append((event, payload, time.monotonic()))
+            self._changed.notify_all()
+
+    @property
+    def events(self) -> list[tuple[str, Any, float]]:
+        with self._changed:
+            return list(self._events)
+
+    def of(self, event: str) -> list[Any]:
+        """The payloads of ``event`` received so far, in order."""
+        return [payload for name, payload, _ in self.events if name == event]
+
+    def wait_for(self, predicate: Callable[[Recorder], T], timeout: float = 5.0, what: str = "") -> T:
+        """Wait (at most ``timeout`` s) until ``predicate(self)`` is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                result = predicate(self)
+                if result:
+                    return result
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    received = [(name, payload) for name, payload, _ in self._events]
+                    raise AssertionError(
+                        f"{self.name}: no {what or 'expected events'} within {timeout} s; got {received!r}"
+                    )
+                self._changed.wait(left)
+
+    def wait_event(
+        self, event: str, match: Callable[[Any], bool] = lambda _p: True, timeout: float = 5.0
+    ) -> Any:
+        """The first payload of ``event`` that ``match``es, waiting for it if needed."""
+
+        def found(recorder: Recorder) -> list[Any]:
+            return [p for p in recorder.of(event) if match(p)][:1]
+
+        return self.wait_for(found, timeout, what=f"{event!r} event")[0]

@@ -1,0 +1,380 @@
+"""Socket events with the Flask-SocketIO test client: who receives what, and every refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_socketio import SocketIOTestClient
+
+from chat.domain import rooms
+from chat.extensions import db, socketio
+from chat.models import Message, Room, User
+from tests.conftest import BOTH_DATABASES, Browser, call, inbox, received
+
+pytestmark = BOTH_DATABASES
+
+Login = Callable[[User], Browser]
+
+
+def joined(sock: SocketIOTestClient, room: str = "general", **extra: Any) -> dict[str, Any]:
+    ack = call(sock, "join", {"room": room, **extra})
+    assert ack["ok"], ack
+    return ack
+
+
+def send(sock: SocketIOTestClient, text: str, client_id: str, room: str = "general") -> dict[str, Any]:
+    ack: dict[str, Any] = call(sock, "message", {"room": room, "text": text, "client_id": client_id})
+    return ack
+
+
+def error_code(ack: dict[str, Any]) -> str:
+    assert ack["ok"] is False, ack
+    assert set(ack) == {"ok", "error"} and set(ack["error"]) == {"code", "message"}
+    assert ack["error"]["message"]
+    code: str = ack["error"]["code"]
+    return code
+
+
+def private_room(app: Flask, owner: User, name: str = "secret") -> None:
+    with app.app_context():
+        rooms.create_room(name, db.session.get(User, owner.id), private=True)
+
+
+def test_a_connection_without_a_session_is_refused(app: Flask) -> None:
+    anonymous = socketio.test_client(app)
+    assert not anonymous.is_connected()
+
+
+def test_a_logged_in_browser_connects(app: Flask, login: Login, ada: User) -> None:
+    assert login(ada).socket().is_connected()
+
+
+def test_join_answers_room_members_and_recent_messages(
+    app: Flask, login: Login, ada: User, bob: User, general: Room
+) -> None:
+    bob_sock = login(bob).socket()
+    joined(bob_sock)
+    for n in range(1, 56):
+        assert send(bob_sock, f"m{n}", f"c{n}")["ok"]
+    ack = joined(login(ada).socket())
+    assert ack["room"] == {"slug": "general", "name": "general", "kind": "public"}
+    assert {"username": "ada", "online": True} in ack["members"]
+    assert {"username": "bob", "online": True} in ack["members"]
+    assert [m["seq"] for m in ack["messages"]] == list(range(6, 56))
+    assert ack["has_more"] is True and ack["last_seq"] == 55
+    first = ack["messages"][0]
+    assert set(first) == {"room", "seq", "id", "username", "text", "client_id", "created_at"}
+    assert first["username"] == "bob" and first["text"] == "m6" and first["created_at"].endswith("Z")
+
+
+def test_join_with_since_returns_only_what_was_missed(
+    app: Flask, login: Login, ada: User, general: Room
+) -> None:
+    sock = login(ada).socket()
+    joined(sock)
+    for n in range(1, 6):
+        send(sock, f"m{n}", f"c{n}")
+    again = joined(login(ada).socket(), since=3)
+    assert [m["seq"] for m in again["messages"]] == [4, 5]
+    assert again["has_more"] is False and again["last_seq"] == 5
+    assert joined(sock, since=5)["messages"] == []
+
+
+def test_joining_an_empty_room_reports_last_seq_zero(
+    app: Flask, login: Login, ada: User, general: Room
+) -> None:
+    ack = joined(login(ada).socket())
+    assert (ack["messages"], ack["has_more"], ack["last_seq"]) == ([], False, 0)
+
+
+def test_joining_a_public_room_makes_the_user_a_member(
+    app: Flask, login: Login, ada: User, general: Room
+) -> None:
+    joined(login(ada).socket())
+    with app.app_context():
+        assert db.session.get(Room, general.id).has_member(db.session.get(User, ada.id))
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"room": "nowhere"}, "not_found"),
+        ({"room": "secret"}, "forbidden"),
+        ({"room": 7}, "bad_request"),
+        ({}, "bad_request"),
+        ({"room": "general", "since": -1}, "bad_request"),
+        ({"room": "general", "since": "3"}, "bad_request"),
+        ("general", "bad_request"),
+        (None, "bad_request"),
+    ],
+)
+def test_join_refusals(
+    app: Flask, login: Login, ada: User, eve: User, general: Room, payload: object, code: str
+) -> None:
+    private_room(app, ada)
+    assert error_code(call(login(eve).socket(), "join", payload)) == code
+
+
+def test_a_member_of_a_private_room_may_join_it(app: Flask, login: Login, ada: User, general: Room) -> None:
+    private_room(app, ada)
+    assert joined(login(ada).socket(), "secret")["room"]["kind"] == "private"
+
+
+def test_a_message_reaches_the_room_but_not_the_sender_or_outsiders(
+    app: Flask, login: Login, ada: User, bob: User, eve: User, general: Room
+) -> None:
+    ada_sock, bob_sock, eve_sock = login(ada).socket(), login(bob).socket(), login(eve).socket()
+    joined(ada_sock)
+    joined(bob_sock)
+    with app.app_context():
+        rooms.ensure_room("random")
+    joined(eve_sock, "random")
+    for sock in (ada_sock, bob_sock, eve_sock):
+        sock.get_received()
+    ack = send(ada_sock, "  hello <b>bob</b>  ", "c1")
+    assert ack["ok"] and ack["duplicate"] is False
+    message = ack["message"]
+    assert (message["seq"], message["text"], message["username"]) == (1, "hello <b>bob</b>", "ada")
+    assert received(bob_sock, "message") == [message]
+    assert received(ada_sock, "message") == []
+    assert received(eve_sock, "message") == []
+
+
+def test_a_second_tab_of_the_sender_receives_the_message(
+    app: Flask, login: Login, ada: User, general: Room
+) -> None:
+    browser = login(ada)
+    first_tab, second_tab = browser.socket(), browser.socket()
+    joined(first_tab)
+    joined(second_tab)
+    second_tab.get_received()
+    ack = send(first_tab, "from tab one", "t1")
+    assert received(second_tab, "message") == [ack["message"]]
+
+
+def test_a_retry_is_answered_with_the_stored_message_and_not_broadcast_again(
+    app: Flask, login: Login, ada: User, bob: User, general: Room
+) -> None:
+    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
+    joined(ada_sock)
+    joined(bob_sock)
+    bob_sock.get_received()
+    first = send(ada_sock, "once", "same-id")
+    retry = send(ada_sock, "once", "same-id")
+    assert retry["duplicate"] is True and retry["message"] == first["message"]
+    assert len(received(bob_sock, "message")) == 1
+    with app.app_context():
+        assert db.session.query(Message).count() == 1
+
+
+def test_message_needs_a_join_on_this_very_socket(app: Flask, login: Login, ada: User, general: Room) -> None:
+    browser = login(ada)
+    joined_tab, other_tab = browser.socket(), browser.socket()
+    joined(joined_tab)
+    assert error_code(send(other_tab, "hi", "c1")) == "not_joined"
+    call(joined_tab, "leave", {"room": "general"})
+    assert error_code(send(joined_tab, "hi", "c2")) == "not_joined"
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"room": "general", "text": "   ", "client_id": "c"}, "empty"),
+        ({"room": "general", "text": "x" * 4001, "client_id": "c"}, "too_long"),
+        ({"room": "general", "text": "x" * 65536, "client_id": "c"}, "too_long"),
+        ({"room": "general", "text": "hi", "client_id": ""}, "bad_request"),
+        ({"room": "general", "text": "hi", "client_id": "x" * 65}, "bad_request"),
+        ({"room": "general", "text": "hi"}, "bad_request"),
+        ({"room": "general", "text": 5, "client_id": "c"}, "bad_request"),
+        ({"room": "general", "text": ["hi"], "client_id": "c"}, "bad_request"),
+        ({"room": "nowhere", "text": "hi", "client_id": "c"}, "not_found"),
+        ({"room": "random", "text": "hi", "client_id": "c"}, "not_joined"),
+        ([1, 2, 3], "bad_request"),
+    ],
+)
+def test_message_refusals_store_nothing_and_keep_the_connection(
+    app: Flask, login: Login, ada: User, general: Room, payload: object, code: str
+) -> None:
+    with app.app_context():
+        rooms.ensure_room("random")
+    sock = login(ada).socket()
+    joined(sock)
+    assert error_code(call(sock, "message", payload)) == code
+    assert sock.is_connected()
+    assert send(sock, "still here", "after")["message"]["seq"] == 1
+
+
+@pytest.fixture
+def contract_rate(app_config: dict[str, Any]) -> None:
+    """The contract's default limit: a burst of 20, then 5 per second."""
+    for name in ("RATE_LIMIT_BURST", "RATE_LIMIT_PER_SECOND"):
+        app_config.pop(name)
+
+
+def test_the_rate_limit_allows_a_burst_then_refuses(
+    contract_rate: None, app: Flask, login: Login, ada: User, general: Room
+) -> None:
+    burst = app.config["RATE_LIMIT_BURST"]
+    assert (burst, app.config["RATE_LIMIT_PER_SECOND"]) == (20, 5.0)
+    sock = login(ada).socket()
+    joined(sock)
+    acks = [send(sock, f"m{n}", f"c{n}") for n in range(burst + 3)]
+    assert all(ack["ok"] for ack in acks[:burst])
+    assert [error_code(ack) for ack in acks[burst:]] == ["rate_limited"] * 3
+    assert send(sock, "m0", "c0")["duplicate"] is True, "a retry is never rate limited"
+
+
+@pytest.fixture
+def slow_rate(app_config: dict[str, Any]) -> None:
+    app_config.update(RATE_LIMIT_BURST=2, RATE_LIMIT_PER_SECOND=0.001)
+
+
+def test_operators_can_change_the_rate_limit(
+    slow_rate: None, app: Flask, login: Login, ada: User, general: Room
+) -> None:
+    sock = login(ada).socket()
+    joined(sock)
+    assert [send(sock, f"m{n}", f"c{n}")["ok"] for n in range(3)] == [True, True, False]
+
+
+def test_history_pages_through_a_room(app: Flask, login: Login, ada: User, general: Room) -> None:
+    sock = login(ada).socket()
+    joined(sock)
+    for n in range(1, 13):
+        send(sock, f"m{n}", f"c{n}")
+    page = call(sock, "history", {"room": "general", "before": 10, "limit": 3})
+    assert [m["seq"] for m in page["messages"]] == [7, 8, 9] and page["has_more"] is True
+    page = call(sock, "history", {"room": "general", "after": 10})
+    assert [m["seq"] for m in page["messages"]] == [11, 12] and page["has_more"] is False
+    page = call(sock, "history", {"room": "general", "after": 2, "before": 5})
+    assert [m["seq"] for m in page["messages"]] == [3, 4]
+
+
+def test_history_of_a_public_room_needs_no_join(app: Flask, login: Login, ada: User, general: Room) -> None:
+    page = call(login(ada).socket(), "history", {"room": "general"})
+    assert page == {"ok": True, "messages": [], "has_more": False}
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"room": "secret"}, "forbidden"),
+        ({"room": "nowhere"}, "not_found"),
+        ({"room": "general", "limit": 0}, "bad_request"),
+        ({"room": "general", "before": "x"}, "bad_request"),
+        ({"room": "general", "after": -5}, "bad_request"),
+        ({"room": None}, "bad_request"),
+    ],
+)
+def test_history_refusals(
+    app: Flask, login: Login, ada: User, eve: User, general: Room, payload: object, code: str
+) -> None:
+    private_room(app, ada)
+    assert error_code(call(login(eve).socket(), "history", payload)) == code
+
+
+def test_typing_reaches_the_others_and_ends_when_the_typist_sends(
+    app: Flask, login: Login, ada: User, bob: User, general: Room
+) -> None:
+    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
+    joined(ada_sock)
+    joined(bob_sock)
+    bob_sock.get_received()
+    ada_sock.get_received()
+    assert call(ada_sock, "typing", {"room": "general", "typing": True}) == {"ok": True}
+    assert received(bob_sock, "typing") == [{"room": "general", "username": "ada", "typing": True}]
+    assert received(ada_sock, "typing") == []
+    send(ada_sock, "done typing", "c1")
+    assert [event for event in inbox(bob_sock) if event[0] == "typing"] == [
+        ("typing", {"room": "general", "username": "ada", "typing": False})
+    ]
+
+
+def test_typing_ends_when_the_typist_disconnects(
+    app: Flask, login: Login, ada: User, bob: User, general: Room
+) -> None:
+    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
+    joined(ada_sock)
+    joined(bob_sock)
+    call(ada_sock, "typing", {"room": "general", "typing": True})
+    bob_sock.get_received()
+    ada_sock.disconnect()
+    events = inbox(bob_sock)
+    assert ("typing", {"room": "general", "username": "ada", "typing": False}) in events
+    assert ("presence", {"room": "general", "username": "ada", "online": False}) in events
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"room": "general", "typing": "yes"}, "bad_request"),
+        ({"room": "general"}, "bad_request"),
+        ({"room": "random", "typing": True}, "not_joined"),
+        ({"room": "nowhere", "typing": True}, "not_found"),
+    ],
+)
+def test_typing_refusals(
+    app: Flask, login: Login, ada: User, general: Room, payload: object, code: str
+) -> None:
+    with app.app_context():
+        rooms.ensure_room("random")
+    sock = login(ada).socket()
+    joined(sock)
+    assert error_code(call(sock, "typing", payload)) == code
+
+
+def test_presence_counts_sockets_not_users(
+    app: Flask, login: Login, ada: User, bob: User, general: Room
+) -> None:
+    bob_sock = login(bob).socket()
+    joined(bob_sock)
+    bob_sock.get_received()
+    browser = login(ada)
+    first_tab, second_tab = browser.socket(), browser.socket()
+    joined(first_tab)
+    assert received(bob_sock, "presence") == [{"room": "general", "username": "ada", "online": True}]
+    joined(second_tab)
+    first_tab.disconnect()
+    assert received(bob_sock, "presence") == [], "ada is still online in her second tab"
+    call(second_tab, "leave", {"room": "general"})
+    assert received(bob_sock, "presence") == [{"room": "general", "username": "ada", "online": False}]
+    ack = joined(bob_sock)
+    assert {"username": "ada", "online": False} in ack["members"]
+
+
+def test_leave_is_idempotent_and_checks_its_payload(
+    app: Flask, login: Login, ada: User, general: Room
+) -> None:
+    sock = login(ada).socket()
+    joined(sock)
+    assert call(sock, "leave", {"room": "general"}) == {"ok": True}
+    assert call(sock, "leave", {"room": "general"}) == {"ok": True}
+    assert error_code(call(sock, "leave", {"room": "nowhere"})) == "not_found"
+    assert error_code(call(sock, "leave", {})) == "bad_request"
+
+
+def test_an_unknown_event_gets_bad_request(app: Flask, login: Login, ada: User) -> None:
+    sock = login(ada).socket()
+    assert error_code(call(sock, "shout", {"room": "general"})) == "bad_request"
+    assert sock.is_connected()
+
+
+def test_a_storage_failure_is_answered_unavailable_and_stores_nothing(
+    app: Flask, login: Login, ada: User, general: Room, backend: str
+) -> None:
+    sock = login(ada).socket()
+    joined(sock)
+    with app.app_context():
+        # Break storage for real: the messages table disappears under the app.
+        db.session.execute(db.text("ALTER TABLE messages RENAME TO messages_away"))
+        db.session.commit()
+    ack = send(sock, "into the void", "c1")
+    assert error_code(ack) == "unavailable"
+    with app.app_context():
+        db.session.execute(db.text("ALTER TABLE messages_away RENAME TO messages"))
+        db.session.commit()
+        assert db.session.get(Room, general.id).last_seq == 0, "the seq was not half-allocated"
+    assert send(sock, "back again", "c1")["message"]["seq"] == 1
