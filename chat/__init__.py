@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import socketio as socketio_lib
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
@@ -73,11 +74,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     realtime.init_app(app)
+    queue = {}
+    if app.config["REDIS_URL"]:
+        # Our own manager, to give its Redis connection the fail-fast options.
+        queue["client_manager"] = socketio_lib.RedisManager(
+            app.config["REDIS_URL"],
+            channel=app.config["SOCKETIO_CHANNEL"],
+            redis_options=realtime.redis_options(),
+        )
     socketio.init_app(
         app,
         async_mode=app.config.get("ASYNC_MODE") or detect_async_mode(),
-        message_queue=app.config["REDIS_URL"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        **queue,
         cors_allowed_origins=allowed_origin(app),
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )

@@ -92,6 +92,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "PORT": _int(env, "PORT", 5000),
         "RATE_LIMIT_BURST": _int(env, "RATE_LIMIT_BURST", 20),
         "RATE_LIMIT_PER_SECOND": _float(env, "RATE_LIMIT_PER_SECOND", 5.0),
+        # A process renews its sockets' presence every third of this; a dead one's lapse after it.
+        "PRESENCE_TTL_SECONDS": _float(env, "PRESENCE_TTL_SECONDS", 30.0),
         "MAX_MESSAGE_CHARS": _int(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.
         "MAX_EVENT_BYTES": _int(env, "MAX_EVENT_BYTES", 1024 * 1024),

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
+from typing import Any
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger("parley.ratelimit")
 
 
 class LocalRateLimiter:
@@ -29,3 +35,38 @@ class LocalRateLimiter:
             return False
         self._buckets[key] = (tokens - 1.0, now)
         return True
+
+
+# The same bucket kept in Redis, so a user's limit holds across processes.
+# Redis's own clock is used, so processes with skewed clocks still agree.
+_SPEND = """
+local burst, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens, stamp = tonumber(state[1]) or burst, tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+local allowed = 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return allowed
+"""
+
+
+class RedisRateLimiter:
+    """Token buckets in Redis. If Redis fails, messages are let through (logged):
+    losing the limit for a moment is better than refusing every message."""
+
+    def __init__(self, client: Any, burst: int, per_second: float, prefix: str = "parley") -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self.prefix = prefix
+        self._spend = client.register_script(_SPEND)
+
+    def allow(self, key: object) -> bool:
+        try:
+            return bool(self._spend(keys=[f"{self.prefix}:rate:{key}"], args=[self.burst, self.per_second]))
+        except RedisError as exc:
+            log.warning("rate limit unavailable (Redis: %s); letting the message through", exc)
+            return True

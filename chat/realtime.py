@@ -2,19 +2,48 @@
 
 Socket state (which rooms a socket joined, whether it is typing) belongs to
 the process that holds the socket. Presence and the rate limit are what
-every process must agree on; their stores are chosen here.
+every process must agree on: with ``REDIS_URL`` they live in Redis,
+otherwise in this process.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
+import redis
 from flask import Flask, current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from chat import broadcasts
 from chat.domain.errors import RATE_LIMITED, ChatError
-from chat.presence import LocalPresence
-from chat.ratelimit import LocalRateLimiter
+from chat.extensions import socketio
+from chat.presence import LocalPresence, RedisPresence
+from chat.ratelimit import LocalRateLimiter, RedisRateLimiter
+
+log = logging.getLogger("parley.realtime")
+
+
+def redis_options() -> dict[str, object]:
+    """Fail fast while Redis is down (one quick retry, no backoff): every message
+    waits on these calls, and degrading beats stalling."""
+    return {"socket_connect_timeout": 1, "socket_keepalive": True, "retry": Retry(NoBackoff(), 1)}
+
+
+class Presence(Protocol):
+    def arrive(self, room: str, username: str, sid: str) -> bool: ...
+    def depart(self, room: str, username: str, sid: str) -> bool: ...
+    def online(self, room: str) -> set[str]: ...
+    def renew(self, entries: list[tuple[str, str, str]]) -> None: ...
+    def sweep(self) -> list[tuple[str, str]]: ...
+
+
+class RateLimiter(Protocol):
+    def allow(self, key: object) -> bool: ...
 
 
 @dataclass
@@ -31,9 +60,23 @@ class Realtime:
     """The live-state holder attached to the app as ``app.extensions["parley"]``."""
 
     def __init__(self, app: Flask) -> None:
-        self.presence = LocalPresence()
-        self.limiter = LocalRateLimiter(app.config["RATE_LIMIT_BURST"], app.config["RATE_LIMIT_PER_SECOND"])
         self.sockets: dict[str, SocketState] = {}
+        self.presence: Presence
+        self.limiter: RateLimiter
+        burst, rate = app.config["RATE_LIMIT_BURST"], app.config["RATE_LIMIT_PER_SECOND"]
+        redis_url = app.config["REDIS_URL"]
+        if redis_url:
+            client = redis.Redis.from_url(redis_url, **redis_options(), socket_timeout=2)
+            prefix = app.config["SOCKETIO_CHANNEL"]
+            self.presence = RedisPresence(client, prefix, ttl=app.config["PRESENCE_TTL_SECONDS"])
+            self.limiter = RedisRateLimiter(client, burst, rate, prefix)
+        else:
+            self.presence = LocalPresence()
+            self.limiter = LocalRateLimiter(burst, rate)
+        self.shared = bool(redis_url)
+        self.renew_every = app.config["PRESENCE_TTL_SECONDS"] / 3
+        self._upkeep_started = False
+        self._lock = threading.Lock()
 
     def throttle(self, user_id: int) -> Callable[[], None]:
         """The rate-limit check for one new message of ``user_id`` (``post_message``'s ``throttle``)."""
@@ -45,6 +88,7 @@ class Realtime:
         return spend_token
 
     def connected(self, sid: str, user_id: int, username: str) -> SocketState:
+        self._start_upkeep()
         state = self.sockets[sid] = SocketState(user_id, username)
         return state
 
@@ -53,6 +97,34 @@ class Realtime:
 
     def disconnected(self, sid: str) -> SocketState | None:
         return self.sockets.pop(sid, None)
+
+    def _start_upkeep(self) -> None:
+        # Shared presence lapses unless renewed, so each process renews its own
+        # sockets and reports the users of dead processes offline.
+        if not self.shared or self._upkeep_started:
+            return
+        with self._lock:
+            if not self._upkeep_started:
+                self._upkeep_started = True
+                socketio.start_background_task(self._upkeep)
+
+    def _upkeep(self) -> None:
+        while True:
+            socketio.sleep(self.renew_every)
+            try:
+                self.upkeep_once()
+            except Exception:
+                log.exception("presence upkeep failed; retrying in %.0f s", self.renew_every)
+
+    def upkeep_once(self) -> None:
+        """Renew this process's presence entries; announce users whose presence lapsed."""
+        entries = [
+            (room, state.username, sid) for sid, state in list(self.sockets.items()) for room in state.rooms
+        ]
+        self.presence.renew(entries)
+        for room, username in self.presence.sweep():
+            log.info("presence of %s in %s lapsed (their server went away)", username, room)
+            broadcasts.presence_changed(room, username, False)
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,123 @@
+"""Presence and rate-limit stores: the in-process ones and the Redis ones behave alike."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from chat.presence import LocalPresence, RedisPresence
+from chat.ratelimit import LocalRateLimiter, RedisRateLimiter
+from chat.realtime import redis_options
+from tests.services import REDIS_HOST, REDIS_PORT, port_open, require
+
+REDIS_TEST_DB = 13
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """The shared local Redis, on a database number of these tests' own, flushed."""
+    require(port_open(REDIS_HOST, REDIS_PORT), f"Redis on {REDIS_HOST}:{REDIS_PORT}")
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_TEST_DB)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(params=["local", "redis"])
+def presence(request: pytest.FixtureRequest) -> Any:
+    if request.param == "local":
+        return LocalPresence()
+    return RedisPresence(request.getfixturevalue("redis_client"), prefix="t")
+
+
+def test_first_socket_arrives_and_last_socket_departs(presence: Any) -> None:
+    assert presence.arrive("general", "ada", "tab1") is True
+    assert presence.arrive("general", "ada", "tab2") is False
+    assert presence.arrive("general", "bob", "b1") is True
+    assert presence.online("general") == {"ada", "bob"}
+    assert presence.depart("general", "ada", "tab1") is False
+    assert presence.online("general") == {"ada", "bob"}
+    assert presence.depart("general", "ada", "tab2") is True
+    assert presence.online("general") == {"bob"}
+    assert presence.online("random") == set()
+
+
+def test_departing_twice_or_unknown_reports_nothing(presence: Any) -> None:
+    presence.arrive("general", "ada", "tab1")
+    assert presence.depart("general", "ada", "tab1") is True
+    assert presence.depart("general", "ada", "tab1") is False
+    assert presence.depart("general", "nobody", "x") is False
+
+
+def test_redis_presence_lapses_unless_renewed(redis_client: redis.Redis) -> None:
+    alive = RedisPresence(redis_client, prefix="t", ttl=1.0)
+    alive.arrive("general", "ada", "a1")  # ada's server keeps renewing
+    alive.arrive("general", "bob", "b1")  # bob's server dies: nobody renews
+    for _ in range(3):
+        time.sleep(0.5)
+        alive.renew([("general", "ada", "a1")])
+    assert alive.online("general") == {"ada"}
+    assert alive.sweep() == [("general", "bob")]
+    assert alive.sweep() == [], "each lapse is reported once"
+    assert alive.arrive("general", "bob", "b2") is True, "bob comes back on another server"
+
+
+def test_two_processes_see_one_presence(redis_client: redis.Redis) -> None:
+    one, two = RedisPresence(redis_client, prefix="t"), RedisPresence(redis_client, prefix="t")
+    assert one.arrive("general", "ada", "on-one") is True
+    assert two.arrive("general", "ada", "on-two") is False
+    assert two.online("general") == one.online("general") == {"ada"}
+    assert one.depart("general", "ada", "on-one") is False
+    assert two.depart("general", "ada", "on-two") is True
+
+
+def test_redis_presence_degrades_when_redis_is_gone() -> None:
+    gone = RedisPresence(unreachable_redis(), prefix="t")
+    assert gone.arrive("general", "ada", "a1") is False
+    assert gone.online("general") == set()
+
+
+def unreachable_redis() -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=1, **redis_options())  # type: ignore[arg-type]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_local_bucket_allows_a_burst_then_the_rate() -> None:
+    clock = FakeClock()
+    limiter = LocalRateLimiter(burst=20, per_second=5, clock=clock)
+    assert [limiter.allow("ada") for _ in range(21)] == [True] * 20 + [False]
+    assert limiter.allow("bob"), "buckets are per user"
+    clock.now += 1.0
+    assert [limiter.allow("ada") for _ in range(6)] == [True] * 5 + [False]
+
+
+def test_redis_bucket_is_shared_between_processes(redis_client: redis.Redis) -> None:
+    one = RedisRateLimiter(redis_client, burst=4, per_second=0.01, prefix="t")
+    two = RedisRateLimiter(redis_client, burst=4, per_second=0.01, prefix="t")
+    assert [one.allow(1), two.allow(1), one.allow(1), two.allow(1)] == [True] * 4
+    assert (one.allow(1), two.allow(1)) == (False, False)
+    assert one.allow(2)
+
+
+def test_redis_bucket_refills_at_the_rate(redis_client: redis.Redis) -> None:
+    limiter = RedisRateLimiter(redis_client, burst=2, per_second=10, prefix="t")
+    assert [limiter.allow(1) for _ in range(3)] == [True, True, False]
+    time.sleep(0.25)
+    assert [limiter.allow(1) for _ in range(3)] == [True, True, False]
+
+
+def test_redis_bucket_lets_messages_through_while_redis_is_gone() -> None:
+    gone = RedisRateLimiter(unreachable_redis(), 1, 1.0, "t")
+    assert gone.allow(1) and gone.allow(1)
