@@ -22,12 +22,12 @@ class LocalRateLimiter:
     def __init__(self, burst: int, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.burst = burst
         self.per_second = per_second
-        self._clock = clock
+        self.clock = clock
         self._buckets: dict[object, tuple[float, float]] = {}
 
     def allow(self, key: object) -> bool:
         """Spend a token of ``key``'s bucket; False when it is empty."""
-        now = self._clock()
+        now = self.clock()
         tokens, stamp = self._buckets.get(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - stamp) * self.per_second)
         if tokens < 1.0:
