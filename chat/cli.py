@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
-from chat.domain import accounts, rooms
-from chat.domain.errors import ChatError
+from chat import broadcasts
+from chat.domain import accounts, messages, rooms
+from chat.domain.errors import NOT_FOUND, ChatError
 
 SEED_ROOMS = ("general", "random")
 
@@ -46,6 +47,28 @@ def create_user(username: str, password: str) -> None:
     click.echo(f"created user {user.username}")
 
 
+@click.command("announce")
+@click.argument("room")
+@click.argument("text")
+def announce(room: str, text: str) -> None:
+    """Post TEXT in ROOM as the system user, live to every server through Redis."""
+    try:
+        found = rooms.find_room(room)
+        if found is None:
+            raise ChatError(NOT_FOUND, f"There is no room {room!r}.")
+        posted = messages.announce(found, text)
+    except ChatError as refusal:
+        raise click.ClickException(refusal.message) from refusal
+    broadcasts.message_stored(posted.message.to_dict())
+    live = (
+        "delivered live"
+        if current_app.config["REDIS_URL"]
+        else "stored (no REDIS_URL: clients see it when they next load the room)"
+    )
+    click.echo(f"announced in /r/{found.slug} as seq {posted.message.seq}, {live}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(announce)
     app.cli.add_command(rooms_cli)
     app.cli.add_command(users_cli)

@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
+        if not self.password_hash.startswith(("scrypt:", "pbkdf2:")):
+            return False  # an account that cannot log in (the system user)
         return check_password_hash(self.password_hash, password)
 
     @classmethod

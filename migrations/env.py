@@ -34,6 +34,9 @@ def run_migrations_online() -> None:
             **current_app.extensions["migrate"].configure_args,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Instances that start together migrate one at a time; the later ones find nothing to do.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7215420011)")
             context.run_migrations()
 
 

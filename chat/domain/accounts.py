@@ -11,6 +11,8 @@ from chat.extensions import db
 from chat.models import User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+# Announcements from the command line are posted by this account; nobody can log in as it.
+SYSTEM_USERNAME = "parley"
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 256
 
@@ -34,7 +36,7 @@ def register_user(username: str, password: str) -> User:
     """Create a user with a hashed password; refuse a name taken in any case."""
     validate_username(username)
     validate_password(password)
-    if User.by_username(username) is not None:
+    if username.lower() == SYSTEM_USERNAME or User.by_username(username) is not None:
         raise ChatError(CONFLICT, f"The username {username!r} is taken.")
     user = User(username=username)
     user.set_password(password)
@@ -52,4 +54,21 @@ def authenticate(username: str, password: str) -> User | None:
     user = User.by_username(username) if USERNAME_RE.match(username) else None
     if user is None or not user.check_password(password):
         return None
+    return user
+
+
+def system_user() -> User:
+    """The account that posts announcements, created on first use with no usable password."""
+    user = User.by_username(SYSTEM_USERNAME)
+    if user is not None:
+        return user
+    user = User(username=SYSTEM_USERNAME, password_hash="!")  # no hash ever matches "!"
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        found = User.by_username(SYSTEM_USERNAME)
+        assert found is not None
+        return found
     return user

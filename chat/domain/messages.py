@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from chat.domain import accounts
 from chat.domain.errors import BAD_REQUEST, EMPTY, TOO_LONG, ChatError
 from chat.extensions import db
 from chat.models import Message, Room, User
@@ -117,6 +119,11 @@ def post_message(
     # never write this (soon stale) number back over other writers' increments.
     set_committed_value(room, "last_seq", seq)
     return Posted(message, duplicate=False)
+
+
+def announce(room: Room, text: str) -> Posted:
+    """Post ``text`` in ``room`` as the system user (the ``flask announce`` command)."""
+    return post_message(room, accounts.system_user(), text, f"announce-{uuid.uuid4().hex}")
 
 
 def _bound(value: object, name: str) -> int | None:

@@ -48,7 +48,13 @@ def ensure_room(name: str, *, private: bool = False) -> tuple[Room, bool]:
     room = find_room(slugify(name))
     if room is not None:
         return room, False
-    return create_room(name, private=private), True
+    try:
+        return create_room(name, private=private), True
+    except ChatError as refusal:  # another process seeded it at the same moment
+        room = find_room(slugify(name))
+        if refusal.code != CONFLICT or room is None:
+            raise
+        return room, False
 
 
 def find_room(slug: str) -> Room | None:
