@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BROWSER_DEPS := node_modules/.package-lock.json
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install run test lint typecheck pytest clean cluster
 
 install: $(INSTALLED) $(BROWSER_DEPS)
 
@@ -40,3 +40,8 @@ test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+
+# N instances (INSTANCES, default 3) of the Procfile command behind nginx on
+# CLUSTER_PORT (default 8080), on the local PostgreSQL and Redis. Ctrl-C stops it.
+cluster: install
+	$(BIN)/python -m deploy.cluster

@@ -1,0 +1,1 @@
+"""Operator tooling: the local multi-instance cluster (``make cluster``)."""
