@@ -7,12 +7,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import socketio as socketio_lib
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
 from chat import cli, config, realtime
 from chat.extensions import csrf, db, login_manager, migrate, socketio
+from chat.queue import RedisQueue
 from chat.runtime import detect_async_mode
 
 log = logging.getLogger("parley")
@@ -77,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     queue = {}
     if app.config["REDIS_URL"]:
         # Our own manager, to give its Redis connection the fail-fast options.
-        queue["client_manager"] = socketio_lib.RedisManager(
+        queue["client_manager"] = RedisQueue(
             app.config["REDIS_URL"],
             channel=app.config["SOCKETIO_CHANNEL"],
             redis_options=realtime.redis_options(),

@@ -73,6 +73,7 @@ class Cluster:
     instances: int = 3
     port: int = 8080
     first_port: int = 5101
+    instance_ports: list[int] = field(default_factory=list)  # overrides first_port when given
     extra_env: Mapping[str, str] = field(default_factory=dict)
     members: list[Instance] = field(default_factory=list)
     nginx: subprocess.Popen[bytes] | None = None
@@ -118,12 +119,18 @@ class Cluster:
         return done.stdout
 
     def start(self) -> Cluster:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Cluster:
         (self.workdir / "tmp").mkdir(parents=True, exist_ok=True)
         # Migrate once up front; the instances' own upgrade then finds nothing to do.
         self.flask("db", "upgrade")
-        self.members = [
-            Instance(i, self.first_port + i, self.workdir / f"web-{i}.log") for i in range(self.instances)
-        ]
+        ports = self.instance_ports or [self.first_port + i for i in range(self.instances)]
+        self.members = [Instance(i, port, self.workdir / f"web-{i}.log") for i, port in enumerate(ports)]
         for member in self.members:
             self.start_instance(member.index, wait=False)
         for member in self.members:
@@ -165,12 +172,13 @@ class Cluster:
         )
         config_path = self.workdir / "nginx.conf"
         config_path.write_text(config)
-        self.nginx = subprocess.Popen(
-            [NGINX, "-p", str(self.workdir), "-c", str(config_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.workdir / "nginx.log").open("ab"),
-            start_new_session=True,
-        )
+        with (self.workdir / "nginx.log").open("ab") as log:
+            self.nginx = subprocess.Popen(
+                [NGINX, "-p", str(self.workdir), "-c", str(config_path)],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
         wait_for_http(self.url + "/healthz", 30, self.nginx)
 
     def stop(self) -> None:
@@ -188,8 +196,6 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-        if self.nginx is not None and self.nginx.stderr is not None:
-            self.nginx.stderr.close()
 
     def __enter__(self) -> Cluster:
         return self.start()

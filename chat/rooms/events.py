@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import join_room, leave_room
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat import broadcasts

@@ -1,0 +1,174 @@
+"""Many processes, one chat: real instances on one real Redis and one real PostgreSQL.
+
+The cluster is the one ``make cluster`` runs (deploy/cluster.py): instances of
+the Procfile's web command behind nginx.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+
+from deploy.cluster import Cluster
+from tests.chat_client import ChatClient, login, register, wait_until
+from tests.services import REDIS_HOST, REDIS_PORT, free_port, port_open, require, scratch_postgres_database
+
+pytestmark = pytest.mark.server
+
+PASSWORD = "correct-horse"
+REDIS_DB = 11  # this module's own database number on the shared Redis
+
+
+def require_nginx() -> None:
+    require(shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists(), "nginx (Debian package)")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Three instances on a scratch PostgreSQL database and a flushed Redis database."""
+    require_nginx()
+    require(port_open(REDIS_HOST, REDIS_PORT), "Redis on 127.0.0.1:6379")
+    flush = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
+    flush.flushdb()
+    channel = f"parley-test-{uuid.uuid4().hex[:8]}"  # pub/sub ignores db numbers: a channel of our own
+    with scratch_postgres_database() as database_url:
+        nodes = Cluster(
+            database_url=database_url,
+            redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            workdir=tmp_path_factory.mktemp("cluster"),
+            instances=3,
+            port=free_port(),
+            instance_ports=[free_port() for _ in range(3)],
+            extra_env={"SOCKETIO_CHANNEL": channel, "PRESENCE_TTL_SECONDS": "3"},
+        )
+        with nodes:
+            yield nodes
+    flush.flushdb()
+    flush.close()
+
+
+def stored_seqs(cluster: Cluster, room: str = "general") -> list[int]:
+    url = cluster.database_url
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT m.seq FROM messages m JOIN rooms r ON r.id = m.room_id WHERE r.slug = %s ORDER BY m.seq",
+            (room,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def clients_for(cluster: Cluster, names: list[str], urls: list[str], **options: Any) -> list[ChatClient]:
+    clients = []
+    for index, name in enumerate(names):
+        cookie = register(cluster.url, name, PASSWORD)
+        clients.append(ChatClient(urls[index % len(urls)], cookie, **options).connect())
+    return clients
+
+
+def close_all(clients: list[ChatClient]) -> None:
+    for client in clients:
+        client.close()
+
+
+def instance_of(cluster: Cluster, client: ChatClient) -> int:
+    """Which instance holds ``client``'s socket, read from the instances' connect log lines."""
+    wait_until(lambda: client.sid is not None, 10, "a sid")
+    for member in cluster.members:
+        if f"(sid {client.sid}," in member.log_path.read_text(errors="replace"):
+            return member.index
+    raise AssertionError(f"no instance logged sid {client.sid}")
+
+
+def test_thirty_clients_on_three_instances_see_every_message_exactly_once(cluster: Cluster) -> None:
+    urls = [member.url for member in cluster.members]
+    names = [f"fan{n}" for n in range(30)]
+    clients = clients_for(cluster, names, urls)
+    try:
+        senders, per_sender = clients[:10], 10
+        acked: list[dict[str, Any]] = []
+        lock = threading.Lock()
+
+        def talk(client: ChatClient, number: int) -> None:
+            for n in range(per_sender):
+                ack = client.send(f"sender {number} message {n}", f"s{number}-{n}")
+                with lock:
+                    acked.append(ack["message"])
+
+        threads = [threading.Thread(target=talk, args=(c, i)) for i, c in enumerate(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        total = len(senders) * per_sender
+        assert sorted(m["seq"] for m in acked) == list(range(1, total + 1)), (
+            "acked seqs are gap-free and unique"
+        )
+        assert stored_seqs(cluster) == list(range(1, total + 1)), "every acked message is stored exactly once"
+        for client in clients:
+            wait_until(lambda c=client: c.contiguous() >= total, 30, "every message on every client")
+        own = {c.sid: set() for c in clients}  # type: dict[str | None, set[int]]
+        by_sender = {m["client_id"]: m["seq"] for m in acked}
+        for index, client in enumerate(senders):
+            own[client.sid] = {by_sender[f"s{index}-{n}"] for n in range(per_sender)}
+        for client in clients:
+            others = set(range(1, total + 1)) - own[client.sid]
+            assert {seq: client.live[seq] for seq in others} == dict.fromkeys(others, 1), "each live once"
+            assert not any(client.live[seq] for seq in own[client.sid]), "the sender gets its own in the ack"
+        # Presence agrees on every instance: ask one client per instance for the member list.
+        for member in cluster.members:
+            client = next(c for i, c in enumerate(clients) if i % len(urls) == member.index)
+            online = {
+                m["username"] for m in client.call("join", {"room": "general"})["members"] if m["online"]
+            }
+            assert set(names) <= online, f"instance {member.index} sees {len(online)} online"
+    finally:
+        close_all(clients)
+
+
+def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(cluster: Cluster) -> None:
+    start = max(stored_seqs(cluster), default=0)
+    clients = clients_for(cluster, [f"kill{n}" for n in range(9)], [cluster.url])
+    victim = instance_of(cluster, clients[0])
+    survivor = next(m for m in cluster.members if m.index != victim)
+    ghost = clients_for(cluster, ["ghost"], [cluster.members[victim].url], reconnect=False)[0]
+    observer = clients_for(cluster, ["observer"], [survivor.url])[0]
+    try:
+        wait_until(
+            lambda: (
+                {"username": "ghost", "room": "general", "online": True} in observer.presence
+                or "ghost"
+                in {
+                    m["username"]
+                    for m in observer.call("join", {"room": "general"})["members"]
+                    if m["online"]
+                }
+            ),
+            10,
+            "ghost online",
+        )
+        cluster.kill_instance(victim)  # kill -9: no disconnect handlers run
+        for n in range(5):
+            observer.send(f"while {victim} is down {n}", f"down-{n}")
+        last = start + 5
+        for client in clients:
+            wait_until(lambda c=client: c.contiguous() >= last, 45, "full history after the reconnect")
+            assert sorted(client.messages) == list(range(1, last + 1))
+        assert clients[0].disconnects >= 1, "the victim's clients were cut off and came back"
+        offline = {"room": "general", "username": "ghost", "online": False}
+        wait_until(lambda: offline in observer.presence, 60, "ghost shown offline after the kill")
+        seen = len(observer.presence)
+        returned = ChatClient(cluster.url, login(cluster.url, "ghost", PASSWORD)).connect()
+        online = {"room": "general", "username": "ghost", "online": True}
+        wait_until(lambda: online in observer.presence[seen:], 15, "ghost back online from another instance")
+        returned.close()
+    finally:
+        close_all([*clients, ghost, observer])
+        cluster.start_instance(victim)
