@@ -7,7 +7,12 @@ the Procfile's web command behind nginx.
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +25,7 @@ import redis
 from deploy.cluster import Cluster
 from tests.chat_client import ChatClient, login, register, wait_until
 from tests.services import REDIS_HOST, REDIS_PORT, free_port, port_open, require, scratch_postgres_database
+from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.server
 
@@ -172,3 +178,132 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
     finally:
         close_all([*clients, ghost, observer])
         cluster.start_instance(victim)
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free port, to stop and start at will."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        server = shutil.which("redis-server")
+        require(server is not None, "redis-server")
+        assert server is not None
+        self.process = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open("127.0.0.1", self.port), 10, "the private Redis")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def test_a_redis_outage_loses_no_message_and_fan_out_resumes(tmp_path: Path) -> None:
+    require_nginx()
+    private = PrivateRedis(tmp_path)
+    private.start()
+    try:
+        with scratch_postgres_database() as database_url:
+            nodes = Cluster(
+                database_url=database_url,
+                redis_url=private.url,
+                workdir=tmp_path / "cluster",
+                instances=2,
+                port=free_port(),
+                instance_ports=[free_port(), free_port()],
+            )
+            with nodes:
+                one, two = (m.url for m in nodes.members)
+                ada = ChatClient(one, register(nodes.url, "ada", PASSWORD)).connect()
+                bob = ChatClient(two, register(nodes.url, "bob", PASSWORD)).connect()
+                try:
+                    ada.send("before the outage", "r0")
+                    wait_until(lambda: bob.contiguous() >= 1, 10, "live fan-out before the outage")
+                    private.stop()
+                    for n in range(1, 4):
+                        ack = ada.send(f"during the outage {n}", f"r{n}")
+                        assert ack["ok"] and ack["message"]["seq"] == n + 1, (
+                            "accepted and stored on its instance"
+                        )
+                    assert stored_seqs(nodes) == [1, 2, 3, 4]
+                    assert bob.contiguous() == 1, "nothing crossed instances while Redis was down"
+                    private.start()
+                    # The subscriber reconnects on its own (with backoff); keep talking until fan-out is back.
+                    deadline = time.monotonic() + 45
+                    sent = 4
+                    while time.monotonic() < deadline and not bob.live[sent]:
+                        sent += 1
+                        ada.send(f"after the outage {sent}", f"r{sent}")
+                        time.sleep(1)
+                    assert bob.live[sent] == 1, "live fan-out across instances resumed"
+                    wait_until(lambda: bob.contiguous() >= sent, 15, "bob fills the gap from seq")
+                    assert sorted(bob.messages) == list(range(1, sent + 1))
+                    for member in nodes.members:
+                        assert member.process is not None and member.process.poll() is None, (
+                            "no instance crashed"
+                        )
+                    logs = "".join(m.log_path.read_text(errors="replace") for m in nodes.members)
+                    assert "Cannot receive from redis" in logs
+                    assert logs.count("subscribed to the Redis message queue") >= 4, (
+                        "each subscriber re-subscribed"
+                    )
+                finally:
+                    close_all([ada, bob])
+    finally:
+        private.stop()
+
+
+def test_a_database_outage_is_answered_unavailable_and_nothing_is_half_stored(tmp_path: Path) -> None:
+    require_nginx()
+    with scratch_postgres_database() as database_url:
+        proxy = TcpProxy(("127.0.0.1", 5432)).start()
+        try:
+            nodes = Cluster(
+                database_url=database_url.replace(":5432/", f":{proxy.port}/"),
+                redis_url="",
+                workdir=tmp_path / "cluster",
+                instances=1,
+                port=free_port(),
+                instance_ports=[free_port()],
+            )
+            with nodes:
+                ada = ChatClient(nodes.url, register(nodes.url, "ada", PASSWORD)).connect()
+                try:
+                    assert ada.send("stored", "d1")["message"]["seq"] == 1
+                    proxy.cut()
+                    started = time.monotonic()
+                    ack = ada.call("message", {"room": "general", "text": "during", "client_id": "d2"})
+                    assert ack == {
+                        "ok": False,
+                        "error": {"code": "unavailable", "message": ack["error"]["message"]},
+                    }
+                    assert time.monotonic() - started < 10, "the refusal comes promptly"
+                    with urllib.request.urlopen(f"{nodes.url}/healthz", timeout=5) as alive:
+                        assert alive.status == 200
+                    with pytest.raises(urllib.error.HTTPError) as not_ready:
+                        urllib.request.urlopen(f"{nodes.url}/readyz", timeout=10)
+                    assert not_ready.value.code == 503 and b"database" in not_ready.value.read()
+                    not_ready.value.close()
+                    proxy.restore()
+                    retried = ada.send("during", "d2")  # the client's retry, same client_id
+                    assert (retried["message"]["seq"], retried["duplicate"]) == (2, False)
+                    assert stored_seqs(nodes) == [1, 2], "nothing was half-stored"
+                    with psycopg.connect(database_url) as conn:
+                        row = conn.execute("SELECT last_seq FROM rooms WHERE slug = 'general'").fetchone()
+                    assert row is not None and row[0] == 2
+                finally:
+                    ada.close()
+        finally:
+            proxy.close()
