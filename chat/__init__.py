@@ -7,10 +7,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, has_request_context, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 
-from chat import cli, config, realtime
+from chat import cli, config, realtime, security
 from chat.extensions import csrf, db, login_manager, migrate, socketio
 from chat.queue import RedisQueue
 from chat.runtime import detect_async_mode
@@ -35,13 +36,17 @@ def allowed_origin(app: Flask):  # type: ignore[no-untyped-def]
     def check(origin: str | None, environ: Mapping[str, Any]) -> bool:
         if origin is None or origin in listed:
             return True
-        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", "")
-        scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
-        own = {f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"}
-        own.add(f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}")
-        return origin in own
+        # Behind a proxy, ProxyFix (PROXY_FIX_HOPS) has already put the public host and scheme here.
+        return origin == f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
 
     return check
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Signed-cookie sessions, marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -90,6 +95,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )
     cli.init_app(app)
+    security.init_app(app)
+    app.session_interface = SessionCookies()
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:

@@ -94,6 +94,14 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "RATE_LIMIT_PER_SECOND": _float(env, "RATE_LIMIT_PER_SECOND", 5.0),
         # A process renews its sockets' presence every third of this; a dead one's lapse after it.
         "PRESENCE_TTL_SECONDS": _float(env, "PRESENCE_TTL_SECONDS", 30.0),
+        "LOGIN_ATTEMPTS_BURST": _int(env, "LOGIN_ATTEMPTS_BURST", 10),
+        "LOGIN_ATTEMPTS_PER_MINUTE": _float(env, "LOGIN_ATTEMPTS_PER_MINUTE", 5.0),
+        "REGISTRATIONS_BURST": _int(env, "REGISTRATIONS_BURST", 10),
+        "REGISTRATIONS_PER_HOUR": _float(env, "REGISTRATIONS_PER_HOUR", 20.0),
+        "MAX_SOCKETS_PER_USER": _int(env, "MAX_SOCKETS_PER_USER", 20),
+        "MAX_ROOMS_PER_SOCKET": _int(env, "MAX_ROOMS_PER_SOCKET", 100),
+        # Behind N reverse proxies, trust N hops of X-Forwarded-* (client address, https).
+        "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
         "MAX_MESSAGE_CHARS": _int(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.
         "MAX_EVENT_BYTES": _int(env, "MAX_EVENT_BYTES", 1024 * 1024),

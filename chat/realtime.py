@@ -63,17 +63,29 @@ class Realtime:
         self.sockets: dict[str, SocketState] = {}
         self.presence: Presence
         self.limiter: RateLimiter
-        burst, rate = app.config["RATE_LIMIT_BURST"], app.config["RATE_LIMIT_PER_SECOND"]
-        redis_url = app.config["REDIS_URL"]
-        if redis_url:
-            client = redis.Redis.from_url(redis_url, **redis_options(), socket_timeout=2)
-            prefix = app.config["SOCKETIO_CHANNEL"]
-            self.presence = RedisPresence(client, prefix, ttl=app.config["PRESENCE_TTL_SECONDS"])
-            self.limiter = RedisRateLimiter(client, burst, rate, prefix)
-        else:
+        config = app.config
+        redis_url = config["REDIS_URL"]
+        client = redis.Redis.from_url(redis_url, **redis_options(), socket_timeout=2) if redis_url else None
+        prefix = config["SOCKETIO_CHANNEL"]
+
+        def bucket(name: str, burst: int, per_second: float) -> RateLimiter:
+            if client is None:
+                return LocalRateLimiter(burst, per_second)
+            return RedisRateLimiter(client, burst, per_second, f"{prefix}:{name}")
+
+        if client is None:
             self.presence = LocalPresence()
-            self.limiter = LocalRateLimiter(burst, rate)
-        self.shared = bool(redis_url)
+        else:
+            self.presence = RedisPresence(client, prefix, ttl=config["PRESENCE_TTL_SECONDS"])
+        self.limiter = bucket("messages", config["RATE_LIMIT_BURST"], config["RATE_LIMIT_PER_SECOND"])
+        # Password guessing: attempts per username and per client address, refilled slowly.
+        self.login_attempts = bucket(
+            "logins", config["LOGIN_ATTEMPTS_BURST"], config["LOGIN_ATTEMPTS_PER_MINUTE"] / 60
+        )
+        self.registrations = bucket(
+            "signups", config["REGISTRATIONS_BURST"], config["REGISTRATIONS_PER_HOUR"] / 3600
+        )
+        self.shared = client is not None
         self.renew_every = app.config["PRESENCE_TTL_SECONDS"] / 3
         self._upkeep_started = False
         self._lock = threading.Lock()
@@ -91,6 +103,10 @@ class Realtime:
         self._start_upkeep()
         state = self.sockets[sid] = SocketState(user_id, username)
         return state
+
+    def socket_count(self, user_id: int) -> int:
+        """How many sockets ``user_id`` has open on this process."""
+        return sum(1 for state in list(self.sockets.values()) if state.user_id == user_id)
 
     def socket(self, sid: str) -> SocketState | None:
         return self.sockets.get(sid)

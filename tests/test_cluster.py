@@ -30,7 +30,12 @@ from tests.tcp_proxy import TcpProxy
 pytestmark = pytest.mark.server
 
 PASSWORD = "correct-horse"
-REDIS_DB = 11  # this module's own database number on the shared Redis
+REDIS_DB = 11
+# Every test user registers from 127.0.0.1: lift the per-address registration throttle.
+ROOMY_LIMITS = {
+    "REGISTRATIONS_BURST": "1000",
+    "LOGIN_ATTEMPTS_BURST": "1000",
+}  # this module's own database number on the shared Redis
 
 
 def require_nginx() -> None:
@@ -53,7 +58,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             instances=3,
             port=free_port(),
             instance_ports=[free_port() for _ in range(3)],
-            extra_env={"SOCKETIO_CHANNEL": channel, "PRESENCE_TTL_SECONDS": "3"},
+            extra_env={"SOCKETIO_CHANNEL": channel, "PRESENCE_TTL_SECONDS": "3", **ROOMY_LIMITS},
         )
         with nodes:
             yield nodes
@@ -223,6 +228,7 @@ def test_a_redis_outage_loses_no_message_and_fan_out_resumes(tmp_path: Path) -> 
                 instances=2,
                 port=free_port(),
                 instance_ports=[free_port(), free_port()],
+                extra_env=ROOMY_LIMITS,
             )
             with nodes:
                 one, two = (m.url for m in nodes.members)
@@ -277,6 +283,7 @@ def test_a_database_outage_is_answered_unavailable_and_nothing_is_half_stored(tm
                 instances=1,
                 port=free_port(),
                 instance_ports=[free_port()],
+                extra_env=ROOMY_LIMITS,
             )
             with nodes:
                 ada = ChatClient(nodes.url, register(nodes.url, "ada", PASSWORD)).connect()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -12,6 +12,17 @@ from chat.auth import bp
 from chat.auth.forms import LoginForm, RegisterForm
 from chat.domain import accounts
 from chat.domain.errors import ChatError
+from chat.models import User
+from chat.realtime import realtime
+from chat.security import client_address
+
+TOO_MANY = "Too many attempts; wait a minute and try again."
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in on a fresh session: nothing from before the login carries over."""
+    session.clear()
+    login_user(user)
 
 
 def safe_next(target: str | None) -> str:
@@ -30,12 +41,15 @@ def register() -> Response | tuple[str, int] | str:
         return redirect(url_for("rooms.index"))
     form = RegisterForm()
     if form.validate_on_submit():
+        if not realtime().registrations.allow(f"addr:{client_address()}"):
+            form.username.errors = [*form.username.errors, TOO_MANY]
+            return render_template("auth/register.html", form=form), 429
         try:
             user = accounts.register_user(form.username.data or "", form.password.data or "")
         except ChatError as refusal:
             form.username.errors = [*form.username.errors, refusal.message]
             return render_template("auth/register.html", form=form), refusal.http_status
-        login_user(user)
+        start_session(user)
         return redirect(url_for("rooms.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
@@ -48,9 +62,14 @@ def login() -> Response | tuple[str, int] | str:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.username.data or "", form.password.data or "")
+        username = form.username.data or ""
+        attempts = realtime().login_attempts
+        if not (attempts.allow(f"user:{username.lower()}") and attempts.allow(f"addr:{client_address()}")):
+            form.password.errors = [*form.password.errors, TOO_MANY]
+            return render_template("auth/login.html", form=form), 429
+        user = accounts.authenticate(username, form.password.data or "")
         if user is not None:
-            login_user(user)
+            start_session(user)
             return redirect(safe_next(request.args.get("next")))
         form.password.errors = [*form.password.errors, "Wrong username or password."]
         return render_template("auth/login.html", form=form), 401

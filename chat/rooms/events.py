@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy.exc import SQLAlchemyError
@@ -91,7 +91,11 @@ def on_connect(_auth: object = None) -> None:
     if not current_user.is_authenticated:
         log.info("connect refused: no session (sid %s, %s)", request.sid, request.remote_addr)  # type: ignore[attr-defined]
         raise ConnectionRefusedError("Log in first: this connection has no valid session.")
-    realtime().connected(request.sid, current_user.id, current_user.username)  # type: ignore[attr-defined]
+    live = realtime()
+    if live.socket_count(current_user.id) >= current_app.config["MAX_SOCKETS_PER_USER"]:
+        log.info("connect refused: %s has too many sockets", current_user.username)
+        raise ConnectionRefusedError("Too many open connections for this user; close some tabs.")
+    live.connected(request.sid, current_user.id, current_user.username)  # type: ignore[attr-defined]
     log.info("connect %s (sid %s, %s)", current_user.username, request.sid, request.remote_addr)  # type: ignore[attr-defined]
 
 
@@ -113,8 +117,13 @@ def on_join(payload: dict[str, Any]) -> Ack:
     """A client joins a room: it gets the room, members, missed messages; the room may see presence."""
     slug = text_field(payload, "room")
     since = seq_field(payload, "since")
-    room = rooms.enter(current_user, slug)
     state = this_socket()
+    limit = current_app.config["MAX_ROOMS_PER_SOCKET"]
+    if slug not in state.rooms and len(state.rooms) >= limit:
+        raise ChatError(
+            BAD_REQUEST, f"This connection is in {limit} rooms, the most allowed; leave one first."
+        )
+    room = rooms.enter(current_user, slug)
     sid: str = request.sid  # type: ignore[attr-defined]
     # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq).
     join_room(broadcasts.channel(slug))
