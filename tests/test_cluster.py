@@ -314,3 +314,38 @@ def test_a_database_outage_is_answered_unavailable_and_nothing_is_half_stored(tm
                     ada.close()
         finally:
             proxy.close()
+
+
+def test_sigterm_hands_clients_to_another_instance_and_loses_no_acked_message(cluster: Cluster) -> None:
+    writer = clients_for(cluster, ["drainer"], [cluster.url])[0]
+    reader = clients_for(cluster, ["drainreader"], [cluster.url])[0]
+    victim = instance_of(cluster, writer)
+    start = max(stored_seqs(cluster), default=0)
+    acked: list[int] = []
+
+    def talk() -> None:
+        for n in range(40):
+            acked.append(writer.send(f"through the drain {n}", f"drain-{n}")["message"]["seq"])
+            time.sleep(0.05)
+
+    sender = threading.Thread(target=talk)
+    try:
+        sender.start()
+        wait_until(lambda: len(acked) >= 10, 20, "traffic before the SIGTERM")
+        began = time.monotonic()
+        cluster.kill_instance(victim, signal.SIGTERM)
+        assert time.monotonic() - began < 15, "the instance exits within its grace period"
+        sender.join(timeout=90)
+        assert not sender.is_alive()
+        assert writer.disconnects >= 1, "the writer was handed over"
+        assert sorted(acked) == list(range(start + 1, start + 41))
+        stored = stored_seqs(cluster)
+        assert set(acked) <= set(stored) and stored == list(range(1, len(stored) + 1))
+        last = start + 40
+        wait_until(lambda: reader.contiguous() >= last, 30, "the reader has everything")
+        assert [reader.messages[s]["client_id"] for s in acked] == [f"drain-{n}" for n in range(40)]
+        log = cluster.members[victim].log_path.read_text(errors="replace")
+        assert "draining: asking" in log
+    finally:
+        close_all([writer, reader])
+        cluster.start_instance(victim)
