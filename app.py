@@ -20,10 +20,16 @@ if __name__ == "__main__":
 
         monkey.patch_all()
 
+import sys
+
 from chat import create_app
+from chat.config import ConfigError
 from chat.extensions import socketio
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as unsafe:
+    sys.exit(f"parley: refusing to start: {unsafe}")
 
 if __name__ == "__main__":
     socketio.run(app, host=os.environ.get("HOST", "127.0.0.1"), port=app.config["PORT"])

@@ -10,8 +10,11 @@ from typing import Any
 from flask import Flask, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
+from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
-from chat import cli, config, realtime, security
+from chat import cli, config, metrics, realtime, security
 from chat.extensions import csrf, db, login_manager, migrate, socketio
 from chat.queue import RedisQueue
 from chat.runtime import detect_async_mode
@@ -19,11 +22,16 @@ from chat.runtime import detect_async_mode
 log = logging.getLogger("parley")
 
 
-def _setup_logging() -> None:
+def _setup_logging(log_format: str) -> None:
     # One line per connect, disconnect and error, on stderr, under any server.
     if not log.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        formatter: logging.Formatter
+        if log_format == "json":
+            formatter = JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        else:
+            formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler.setFormatter(formatter)
         log.addHandler(handler)
         log.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
         log.propagate = False
@@ -64,7 +72,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.from_mapping(test_config)
-    _setup_logging()
+    _setup_logging(app.config["LOG_FORMAT"])
     # Imported before socketio.init_app: handlers declared after the first
     # init_app would bind to that first server only, not to later apps'.
     from chat import health
@@ -94,6 +102,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=allowed_origin(app),
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )
+    if app.config["SOCKETIO_ADMIN_PASSWORD"]:
+        # The Socket.IO Admin UI, off unless an operator sets its password.
+        socketio.server.instrument(
+            auth={
+                "username": app.config.get("SOCKETIO_ADMIN_USER", "admin"),
+                "password": app.config["SOCKETIO_ADMIN_PASSWORD"],
+            }
+        )
     cli.init_app(app)
     security.init_app(app)
     app.session_interface = SessionCookies()
@@ -103,10 +119,25 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(rooms_bp)
     _register_error_pages(app)
+    if app.config["PRODUCTION"]:
+        _require_database(app)
     return app
+
+
+def _require_database(app: Flask) -> None:
+    """In production, refuse to start on a database that does not answer."""
+    with app.app_context():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise config.ConfigError(f"DATABASE_URL does not answer ({reason})") from exc
+        finally:
+            db.session.remove()
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.extensions import socketio
+from chat.metrics import MESSAGES_BROADCAST
 
 
 def channel(slug: str) -> str:
@@ -20,6 +21,7 @@ def channel(slug: str) -> str:
 
 def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None:
     """A committed message, to everyone in its room but the sending socket."""
+    MESSAGES_BROADCAST.inc()
     socketio.emit("message", message, to=channel(message["room"]), skip_sid=skip_sid)
 
 

@@ -13,6 +13,17 @@ from pathlib import Path
 from typing import Any
 
 DEV_SECRET_FILE = "secret_key"
+MIN_SECRET_KEY_CHARS = 32
+# Set by the platforms we deploy to: their presence means production.
+PLATFORM_MARKERS = ("RENDER", "K_SERVICE", "KUBERNETES_SERVICE_HOST", "DYNO")
+
+
+def is_production(env: dict[str, str]) -> bool:
+    """PARLEY_ENV or FLASK_ENV says so, or a hosting platform's own variable is present."""
+    declared = env.get("PARLEY_ENV") or env.get("FLASK_ENV")
+    if declared:
+        return declared == "production"
+    return any(env.get(marker) for marker in PLATFORM_MARKERS)
 
 
 class ConfigError(RuntimeError):
@@ -75,11 +86,13 @@ def _dev_secret_key(instance_path: str) -> str:
 def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the app's settings from environment variables."""
     env = dict(os.environ if env is None else env)
-    production = env.get("PARLEY_ENV", "development") == "production"
+    production = is_production(env)
     secret_key = env.get("SECRET_KEY")
+    if production and (not secret_key or len(secret_key) < MIN_SECRET_KEY_CHARS):
+        raise ConfigError(
+            f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_CHARS} characters in production"
+        )
     if not secret_key:
-        if production:
-            raise ConfigError("SECRET_KEY must be set when PARLEY_ENV=production")
         secret_key = _dev_secret_key(instance_path)
     redis_url = env.get("REDIS_URL") or None
     return {
@@ -101,6 +114,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "MAX_SOCKETS_PER_USER": _int(env, "MAX_SOCKETS_PER_USER", 20),
         "MAX_ROOMS_PER_SOCKET": _int(env, "MAX_ROOMS_PER_SOCKET", 100),
         # Behind N reverse proxies, trust N hops of X-Forwarded-* (client address, https).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
+        "SOCKETIO_ADMIN_PASSWORD": env.get("SOCKETIO_ADMIN_PASSWORD") or None,
         "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
         "MAX_MESSAGE_CHARS": _int(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from chat.domain import accounts
 from chat.domain.errors import BAD_REQUEST, EMPTY, TOO_LONG, ChatError
 from chat.extensions import db
+from chat.metrics import MESSAGES_STORED
 from chat.models import Message, Room, User
 
 MAX_CLIENT_ID_CHARS = 64
@@ -118,6 +119,7 @@ def post_message(
     # Mirror the database without marking the room dirty: a later flush must
     # never write this (soon stale) number back over other writers' increments.
     set_committed_value(room, "last_seq", seq)
+    MESSAGES_STORED.inc()
     return Posted(message, duplicate=False)
 
 

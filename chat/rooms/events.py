@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy.exc import SQLAlchemyError
 
-from chat import broadcasts
+from chat import broadcasts, metrics
 from chat.domain import messages, rooms
 from chat.domain.errors import BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_JOINED, UNAVAILABLE, ChatError
 from chat.extensions import db, socketio
@@ -33,31 +33,51 @@ Ack = dict[str, Any]
 def acknowledged(handler: Callable[[dict[str, Any]], Ack]) -> Callable[..., Ack]:
     """Turn a handler's result or refusal into the contract's acknowledgement object."""
 
+    event = handler.__name__.removeprefix("on_")
+    timer = metrics.EVENT_SECONDS.labels(event)
+
     @functools.wraps(handler)
     def answer(payload: object = None, *_extra: object) -> Ack:
-        try:
-            if not current_user.is_authenticated:
-                raise ChatError(FORBIDDEN, "Your session has ended; log in again.")
-            return {"ok": True, **handler(as_object(payload))}
-        except ChatError as refusal:
-            db.session.rollback()
-            return refusal.ack()
-        except SQLAlchemyError:
-            db.session.rollback()
-            log.exception("storage error in %s (sid %s)", handler.__name__, request.sid)  # type: ignore[attr-defined]
-            return ChatError(UNAVAILABLE, "Storage is unavailable; retry later.").ack()
-        except Exception:
-            db.session.rollback()
-            log.exception("error in %s (sid %s)", handler.__name__, request.sid)  # type: ignore[attr-defined]
-            return ChatError(UNAVAILABLE, "The server failed to handle this; retry later.").ack()
+        with timer.time():
+            ack = _answer(handler, payload)
+        if not ack["ok"]:
+            metrics.ACK_ERRORS.labels(event, ack["error"]["code"]).inc()
+        return ack
 
     return answer
 
 
+def _answer(handler: Callable[[dict[str, Any]], Ack], payload: object) -> Ack:
+    try:
+        if not current_user.is_authenticated:
+            raise ChatError(FORBIDDEN, "Your session has ended; log in again.")
+        return {"ok": True, **handler(as_object(payload))}
+    except ChatError as refusal:
+        db.session.rollback()
+        return refusal.ack()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        # One line, no traceback: an outage is an operational event, not a bug.
+        log.error(
+            "storage unavailable in %s (sid %s): %s", handler.__name__, current_sid(), exc.__class__.__name__
+        )
+        return ChatError(UNAVAILABLE, "Storage is unavailable; retry later.").ack()
+    except Exception:
+        db.session.rollback()
+        log.exception("error in %s (sid %s)", handler.__name__, current_sid())
+        return ChatError(UNAVAILABLE, "The server failed to handle this; retry later.").ack()
+
+
+def current_sid() -> str:
+    """The Socket.IO session id of the event being handled (Flask-SocketIO sets it on the request)."""
+    sid: str = request.sid  # type: ignore[attr-defined]
+    return sid
+
+
 def this_socket() -> SocketState:
-    state = realtime().socket(request.sid)  # type: ignore[attr-defined]
+    state = realtime().socket(current_sid())
     if state is None:  # connected before a restart of this handler's state; treat as fresh
-        state = realtime().connected(request.sid, current_user.id, current_user.username)  # type: ignore[attr-defined]
+        state = realtime().connected(current_sid(), current_user.id, current_user.username)
     return state
 
 
@@ -73,7 +93,7 @@ def joined_room(slug: str) -> Room:
 def stop_typing(state: SocketState, slug: str) -> None:
     if slug in state.typing_in:
         state.typing_in.discard(slug)
-        broadcasts.typing_changed(slug, state.username, False, skip_sid=request.sid)  # type: ignore[attr-defined]
+        broadcasts.typing_changed(slug, state.username, False, skip_sid=current_sid())
 
 
 def depart(sid: str, state: SocketState, slug: str) -> None:
@@ -89,20 +109,20 @@ def depart(sid: str, state: SocketState, slug: str) -> None:
 def on_connect(_auth: object = None) -> None:
     """A browser or script connects with its session cookie; anonymous connections are refused."""
     if not current_user.is_authenticated:
-        log.info("connect refused: no session (sid %s, %s)", request.sid, request.remote_addr)  # type: ignore[attr-defined]
+        log.info("connect refused: no session (sid %s, %s)", current_sid(), request.remote_addr)
         raise ConnectionRefusedError("Log in first: this connection has no valid session.")
     live = realtime()
     if live.socket_count(current_user.id) >= current_app.config["MAX_SOCKETS_PER_USER"]:
         log.info("connect refused: %s has too many sockets", current_user.username)
         raise ConnectionRefusedError("Too many open connections for this user; close some tabs.")
-    live.connected(request.sid, current_user.id, current_user.username)  # type: ignore[attr-defined]
-    log.info("connect %s (sid %s, %s)", current_user.username, request.sid, request.remote_addr)  # type: ignore[attr-defined]
+    live.connected(current_sid(), current_user.id, current_user.username)
+    log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), request.remote_addr)
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason: object = None) -> None:
     """The socket went away: its rooms see presence and typing end."""
-    sid: str = request.sid  # type: ignore[attr-defined]
+    sid: str = current_sid()
     state = realtime().disconnected(sid)
     if state is None:
         return
@@ -124,7 +144,7 @@ def on_join(payload: dict[str, Any]) -> Ack:
             BAD_REQUEST, f"This connection is in {limit} rooms, the most allowed; leave one first."
         )
     room = rooms.enter(current_user, slug)
-    sid: str = request.sid  # type: ignore[attr-defined]
+    sid: str = current_sid()
     # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq).
     join_room(broadcasts.channel(slug))
     state.rooms.add(slug)
@@ -153,7 +173,7 @@ def on_leave(payload: dict[str, Any]) -> Ack:
         if rooms.find_room(slug) is None:
             raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
         return {}
-    depart(request.sid, state, slug)  # type: ignore[attr-defined]
+    depart(current_sid(), state, slug)
     return {}
 
 
@@ -171,7 +191,7 @@ def on_message(payload: dict[str, Any]) -> Ack:
     message = posted.message.to_dict()
     stop_typing(this_socket(), slug)
     if not posted.duplicate:
-        broadcasts.message_stored(message, skip_sid=request.sid)  # type: ignore[attr-defined]
+        broadcasts.message_stored(message, skip_sid=current_sid())
     return {"message": message, "duplicate": posted.duplicate}
 
 
@@ -197,7 +217,7 @@ def on_typing(payload: dict[str, Any]) -> Ack:
     state = this_socket()
     if typing:
         state.typing_in.add(slug)
-        broadcasts.typing_changed(slug, state.username, True, skip_sid=request.sid)  # type: ignore[attr-defined]
+        broadcasts.typing_changed(slug, state.username, True, skip_sid=current_sid())
     else:
         stop_typing(state, slug)
     return {}

@@ -1,0 +1,141 @@
+"""Operations: metrics, structured logs, and refusing unsafe production settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from chat.config import ConfigError, from_environment, is_production
+from chat.models import User
+from tests.conftest import Browser, call
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG = "k" * 40
+
+
+@pytest.fixture
+def metrics_token(app_config: dict[str, Any]) -> str:
+    app_config["METRICS_TOKEN"] = "scrape-me"
+    return "scrape-me"
+
+
+def test_metrics_need_the_token(metrics_token: str, app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"}).status_code == 200
+
+
+def test_metrics_do_not_exist_without_a_token(app: Flask) -> None:
+    assert app.test_client().get("/metrics").status_code == 404
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_sockets_messages_and_errors(
+    metrics_token: str, app: Flask, login: Callable[[User], Browser], ada: User, general: Any
+) -> None:
+    def scrape() -> str:
+        response = app.test_client().get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+        return response.get_data(as_text=True)
+
+    before = scrape()
+    sock = login(ada).socket()
+    call(sock, "join", {"room": "general"})
+    call(sock, "message", {"room": "general", "text": "counted", "client_id": "m1"})
+    call(sock, "message", {"room": "general", "text": "counted", "client_id": "m1"})
+    call(sock, "message", {"room": "general", "text": "   ", "client_id": "m2"})
+    after = scrape()
+    assert metric(after, "parley_sockets_connected") == 1
+    assert metric(after, "parley_rooms_joined") == 1
+    assert metric(after, "parley_messages_stored_total") - metric(before, "parley_messages_stored_total") == 1
+    code = 'parley_ack_errors_total{code="empty",event="message"}'
+    assert metric(after, code) - metric(before, code) == 1
+    assert 'parley_event_seconds_bucket{event="message"' in after
+
+
+def test_production_is_declared_or_detected_from_the_platform() -> None:
+    assert is_production({"PARLEY_ENV": "production"})
+    assert is_production({"K_SERVICE": "parley"}) and is_production({"RENDER": "true"})
+    assert not is_production({"PARLEY_ENV": "development", "RENDER": "true"})
+    assert not is_production({})
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"PARLEY_ENV": "production"}, "SECRET_KEY"),
+        ({"PARLEY_ENV": "production", "SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"RENDER": "true"}, "SECRET_KEY"),
+        (
+            {"PARLEY_ENV": "production", "SECRET_KEY": STRONG, "CORS_ALLOWED_ORIGINS": "*"},
+            "CORS_ALLOWED_ORIGINS",
+        ),
+    ],
+)
+def test_unsafe_production_settings_are_refused(tmp_path: Path, env: dict[str, str], complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        from_environment(str(tmp_path), env)
+
+
+def start_app(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import app.py the way gunicorn does, in a fresh process."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL", "PARLEY_ENV")}
+    return subprocess.run(
+        [sys.executable, "-c", "import app"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_an_unreachable_database_stops_a_production_start_with_one_line(tmp_path: Path) -> None:
+    done = start_app(
+        {
+            "PARLEY_ENV": "production",
+            "SECRET_KEY": STRONG,
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        }
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("parley: refusing to start: DATABASE_URL does not answer")
+
+
+def test_json_logs_when_asked(tmp_path: Path) -> None:
+    script = (
+        "import logging; from chat import create_app; "
+        f"create_app({{'TESTING': True, 'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/x.db'}}); "
+        "logging.getLogger('parley.test').info('hello %s', 'json')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "LOG_FORMAT": "json"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    record = json.loads(done.stderr.strip().splitlines()[-1])
+    assert (
+        record["message"] == "hello json"
+        and record["levelname"] == "INFO"
+        and record["name"] == "parley.test"
+    )
