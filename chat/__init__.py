@@ -160,6 +160,12 @@ def _register_error_pages(app: Flask) -> None:
 
         app.register_error_handler(status, page)
 
+    @app.errorhandler(SQLAlchemyError)
+    def storage_unavailable(error: SQLAlchemyError) -> tuple[str, int]:
+        db.session.rollback()
+        log.error("storage unavailable serving a page: %s", error.__class__.__name__)
+        return render_template("unavailable.html"), 503
+
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()

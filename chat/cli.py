@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from chat import broadcasts
 from chat.domain import accounts, messages, rooms
@@ -11,8 +12,9 @@ from chat.domain.errors import NOT_FOUND, ChatError
 
 SEED_ROOMS = ("general", "random")
 
-rooms_cli = click.Group("rooms", help="Create and seed rooms.")
-users_cli = click.Group("users", help="Create users.")
+# AppGroup runs each command inside an application context.
+rooms_cli = AppGroup("rooms", help="Create and seed rooms.")
+users_cli = AppGroup("users", help="Create users.")
 
 
 @rooms_cli.command("seed")
@@ -25,11 +27,15 @@ def seed_rooms() -> None:
 
 @rooms_cli.command("create")
 @click.argument("name")
-@click.option("--private", is_flag=True, help="Members only (add them on the room page).")
-def create_room(name: str, private: bool) -> None:
+@click.option("--private", is_flag=True, help="Members only (they add others on the room page).")
+@click.option("--member", "members", multiple=True, metavar="USERNAME", help="A first member (repeatable).")
+def create_room(name: str, private: bool, members: tuple[str, ...]) -> None:
     """Create a room called NAME."""
     try:
+        people = [accounts.existing_user(username) for username in members]
         room = rooms.create_room(name, private=private)
+        for person in people:
+            rooms.admit(room, person)
     except ChatError as refusal:
         raise click.ClickException(refusal.message) from refusal
     click.echo(f"created {room.kind} room /r/{room.slug}")
@@ -48,6 +54,7 @@ def create_user(username: str, password: str) -> None:
 
 
 @click.command("announce")
+@with_appcontext
 @click.argument("room")
 @click.argument("text")
 def announce(room: str, text: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 DEV_SECRET_FILE = "secret_key"
 MIN_SECRET_KEY_CHARS = 32
+MIN_EVENT_BYTES = 80 * 1024  # 64 KiB events plus their framing
 # Set by the platforms we deploy to: their presence means production.
 PLATFORM_MARKERS = ("RENDER", "K_SERVICE", "KUBERNETES_SERVICE_HOST", "DYNO")
 
@@ -95,6 +96,11 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
     if not secret_key:
         secret_key = _dev_secret_key(instance_path)
     redis_url = env.get("REDIS_URL") or None
+    max_event_bytes = _int(env, "MAX_EVENT_BYTES", 1024 * 1024)
+    if max_event_bytes < MIN_EVENT_BYTES:
+        raise ConfigError(
+            f"MAX_EVENT_BYTES must be at least {MIN_EVENT_BYTES}: the contract acknowledges 64 KiB events"
+        )
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -120,7 +126,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
         "MAX_MESSAGE_CHARS": _int(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.
-        "MAX_EVENT_BYTES": _int(env, "MAX_EVENT_BYTES", 1024 * 1024),
+        "MAX_EVENT_BYTES": max_event_bytes,
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

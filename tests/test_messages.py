@@ -156,3 +156,10 @@ def test_concurrent_writers_get_gap_free_seqs(
     with app.app_context():
         stored = sorted(db.session.scalars(db.select(Message.seq).where(Message.room_id == general.id)))
         assert stored == list(range(1, writers * per_writer + 1))
+
+
+def test_a_retry_is_answered_whatever_text_it_carries(ctx: None, ada: User, general: Room) -> None:
+    first = post(general, ada, "original", "same")
+    for text in ("   ", "x" * 5000, "changed"):
+        again = post(general, ada, text, "same")
+        assert again.duplicate and again.message.id == first.message.id and again.message.text == "original"

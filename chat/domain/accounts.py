@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy.exc import IntegrityError
 
-from chat.domain.errors import BAD_REQUEST, CONFLICT, ChatError
+from chat.domain.errors import BAD_REQUEST, CONFLICT, NOT_FOUND, ChatError
 from chat.extensions import db
 from chat.models import User
 
@@ -46,6 +46,14 @@ def register_user(username: str, password: str) -> User:
     except IntegrityError as exc:  # lost a race with another registration of the same name
         db.session.rollback()
         raise ChatError(CONFLICT, f"The username {username!r} is taken.") from exc
+    return user
+
+
+def existing_user(username: str) -> User:
+    """The user called ``username`` (any case), or ``not_found``."""
+    user = User.by_username(username)
+    if user is None:
+        raise ChatError(NOT_FOUND, f"There is no user {username!r}.")
     return user
 
 

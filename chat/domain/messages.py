@@ -88,11 +88,12 @@ def post_message(
     follow commit order. Callers check access first; ``throttle`` (the rate
     limit) runs only for a new message, so a retry is never refused by it.
     """
-    text = clean_text(text)
     client_id = clean_client_id(client_id)
+    # A retry is answered with what was stored, whatever it carries this time.
     stored = find_by_client_id(author, client_id)
     if stored is not None:
         return Posted(stored, duplicate=True)
+    text = clean_text(text)
     if throttle is not None:
         throttle()
     try:

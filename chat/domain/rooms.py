@@ -13,6 +13,7 @@ from chat.models import Membership, Room, User
 
 SLUG_RE = re.compile(r"^[a-z0-9-]{1,64}$")
 MAX_ROOM_NAME_CHARS = 80
+DIRECT_PREFIX = "dm-"
 
 
 def slugify(name: str) -> str:
@@ -29,6 +30,11 @@ def create_room(name: str, creator: User | None = None, *, private: bool = False
     slug = slugify(name)
     if not slug:
         raise ChatError(BAD_REQUEST, "A room name needs at least one letter or digit.")
+    if slug.startswith(DIRECT_PREFIX):
+        # Otherwise a public "dm 1 2" could stand in for the direct room of users 1 and 2.
+        raise ChatError(
+            BAD_REQUEST, f"Room addresses starting with {DIRECT_PREFIX!r} are kept for direct messages."
+        )
     if find_room(slug) is not None:
         raise ChatError(CONFLICT, f"A room with the address /r/{slug} already exists.")
     room = Room(slug=slug, name=name, kind="private" if private else "public")
@@ -109,7 +115,7 @@ def add_member(room: Room, by: User, username: str) -> User:
 
 def direct_slug(a: User, b: User) -> str:
     low, high = sorted((a.id, b.id))
-    return f"dm-{low}-{high}"
+    return f"{DIRECT_PREFIX}{low}-{high}"
 
 
 def open_direct_room(user: User, username: str) -> Room:
@@ -122,6 +128,8 @@ def open_direct_room(user: User, username: str) -> Room:
     slug = direct_slug(user, other)
     room = find_room(slug)
     if room is not None:
+        if room.kind != "direct":
+            raise ChatError(CONFLICT, "That address is taken by another room.")
         return room
     names = sorted((user.username, other.username), key=str.lower)
     room = Room(slug=slug, name=f"{names[0]} & {names[1]}", kind="direct")

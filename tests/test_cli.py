@@ -1,0 +1,64 @@
+"""The flask CLI: seeding and creating rooms, creating users, announcing."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from chat.domain import rooms
+from chat.extensions import db
+from chat.models import Message, Room, User
+
+
+def run(app: Flask, *args: str, input: str | None = None) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=list(args), input=input)
+    return result.exit_code, result.output
+
+
+def test_seeding_is_idempotent(app: Flask) -> None:
+    assert run(app, "rooms", "seed") == (0, "created /r/general\ncreated /r/random\n")
+    assert run(app, "rooms", "seed") == (0, "exists  /r/general\nexists  /r/random\n")
+    with app.app_context():
+        assert db.session.query(Room).count() == 2
+
+
+def test_create_a_private_room_with_its_first_members(app: Flask, ada: User, bob: User) -> None:
+    code, output = run(app, "rooms", "create", "Core Team", "--private", "--member", "ada", "--member", "BOB")
+    assert code == 0 and "created private room /r/core-team" in output
+    with app.app_context():
+        room = rooms.find_room("core-team")
+        assert room is not None and room.kind == "private"
+        assert room.member_names() == ["ada", "bob"]
+
+
+def test_create_refuses_unknown_members_and_duplicates(app: Flask, ada: User) -> None:
+    code, output = run(app, "rooms", "create", "Ops", "--member", "nobody")
+    assert code == 1 and "There is no user 'nobody'" in output
+    with app.app_context():
+        assert rooms.find_room("ops") is None, "nothing half-created"
+    assert run(app, "rooms", "create", "Ops")[0] == 0
+    code, output = run(app, "rooms", "create", "ops")
+    assert code == 1 and "already exists" in output
+
+
+def test_users_create_prompts_for_the_password(app: Flask) -> None:
+    code, output = run(app, "users", "create", "grace", input="long-enough\nlong-enough\n")
+    assert code == 0 and "created user grace" in output
+    with app.app_context():
+        user = User.by_username("grace")
+        assert user is not None and user.check_password("long-enough")
+    assert run(app, "users", "create", "Grace", "--password", "long-enough")[0] == 1
+
+
+def test_announce_posts_as_the_system_user(app: Flask, general: Room) -> None:
+    code, output = run(app, "announce", "general", "  Maintenance at 18:00  ")
+    assert code == 0 and "as seq 1" in output
+    with app.app_context():
+        message = db.session.query(Message).one()
+        assert (message.author.username, message.text, message.seq) == ("parley", "Maintenance at 18:00", 1)
+        assert not message.author.check_password(""), "nobody can log in as the system user"
+    assert run(app, "announce", "nowhere", "hi")[0] == 1
+    assert run(app, "announce", "general", "   ")[0] == 1
+
+
+def test_nobody_can_register_the_system_name(app: Flask) -> None:
+    assert run(app, "users", "create", "Parley", "--password", "long-enough")[0] == 1
