@@ -12,6 +12,7 @@ with warnings as errors, so a leaked socket or file fails the test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 
 import requests
 import socketio
+import websocket
 
 from tests.services import free_port
 
@@ -38,25 +40,9 @@ STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 CALL_TIMEOUT = 10.0
 
-# Settings of the app that must come from the test, never from the developer's shell.
-APP_ENV_VARS = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SECRET_KEY",
-    "PARLEY_ENV",
-    "CORS_ALLOWED_ORIGINS",
-    "SOCKETIO_CHANNEL",
-    "ASYNC_MODE",
-    "RATE_LIMIT_BURST",
-    "RATE_LIMIT_PER_SECOND",
-    "MAX_MESSAGE_CHARS",
-    "MAX_EVENT_BYTES",
-    "PARLEY_VENDOR_DIR",
-    "FLASK_APP",
-    "FLASK_DEBUG",
-    "PORT",
-    "HOST",
-)
+# All the server inherits from the test's own environment: nothing of the app's settings
+# (DATABASE_URL, REDIS_URL, rate limits, ...) may leak in from the developer's shell.
+INHERITED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME")
 
 T = TypeVar("T")
 
@@ -76,7 +62,7 @@ def procfile_command(process_type: str = "web") -> str:
 
 def server_env(database_url: str, port: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment a platform would give the server (and the operator's ``flask`` commands)."""
-    env = {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
+    env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
     env.update(
         {
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
@@ -142,11 +128,8 @@ class ServerProcess:
     def _wait_healthy(self, deadline: float) -> None:
         assert self.process is not None
         while True:
-            code = self.process.poll()
-            if code is not None:
-                raise ServerError(
-                    f"the server exited with {code} before it served /healthz\n{self.log_tail()}"
-                )
+            if self._leader_exited(0):
+                raise ServerError(f"the server exited before it served /healthz\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1) as response:
                     if response.status == 200:
@@ -165,23 +148,32 @@ class ServerProcess:
         process = self.process
         if process is None:
             return None
-        if process.poll() is None:
+        if process.returncode is None:
             self._signal_group(signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+            if not self._leader_exited(timeout):
                 self._signal_group(signal.SIGKILL)
-                process.wait(timeout=5)
-        # Anything of the group that outlived its leader (a worker) goes too.
-        self._signal_group(signal.SIGKILL)
-        return process.returncode
+                self._leader_exited(5)
+            # Anything of the group that outlived its leader (a worker) goes too. The leader is
+            # a zombie until reaped below, so its pid (the group id) cannot belong to anyone else.
+            self._signal_group(signal.SIGKILL)
+        return process.wait(timeout=5)
+
+    def _leader_exited(self, timeout: float) -> bool:
+        """Wait (bounded) until the group leader exits, without reaping it."""
+        assert self.process is not None
+        if self.process.returncode is not None:
+            return True
+        deadline = time.monotonic() + timeout
+        while os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def _signal_group(self, sig: signal.Signals) -> None:
         assert self.process is not None
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, sig)  # start_new_session: the group id is the leader's pid
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def __enter__(self) -> ServerProcess:
         return self.start()
@@ -195,7 +187,7 @@ class ServerProcess:
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.process is not None and not self._leader_exited(0)
 
     def log_text(self) -> str:
         try:
@@ -231,11 +223,6 @@ def run_flask(env: Mapping[str, str], *args: str, timeout: float = 60.0) -> str:
     return done.stdout
 
 
-def create_user(env: Mapping[str, str], username: str, password: str = PASSWORD) -> None:
-    """Create an account the operator's way: ``flask users create``."""
-    run_flask(env, "users", "create", username, "--password", password)
-
-
 # -- HTTP and Socket.IO clients ------------------------------------------------------------
 
 CSRF_RE = (
@@ -244,25 +231,44 @@ CSRF_RE = (
 )
 
 
-def login_cookie(base_url: str, username: str, password: str = PASSWORD) -> str:
-    """Log in through the real form (with its CSRF token); the ``Cookie`` header of that session."""
+def _submit_form(base_url: str, path: str, username: str, password: str) -> str:
+    """GET ``path``, POST its form back with the CSRF token; the ``Cookie`` header of the session."""
     with requests.Session() as http:
-        page = http.get(f"{base_url}/login", timeout=CALL_TIMEOUT)
+        page = http.get(f"{base_url}{path}", timeout=CALL_TIMEOUT)
         page.raise_for_status()
         token = next((m.group(1) for r in CSRF_RE if (m := r.search(page.text))), None)
-        assert token, "the login page has no CSRF token"
+        assert token, f"the page {path} has no CSRF token"
         response = http.post(
-            f"{base_url}/login",
+            f"{base_url}{path}",
             data={"username": username, "password": password, "csrf_token": token},
             allow_redirects=False,
             timeout=CALL_TIMEOUT,
         )
         assert response.status_code == 302, (
-            f"login as {username}: {response.status_code} {response.text[:300]}"
+            f"{path} as {username}: {response.status_code} {response.text[:300]}"
         )
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
-    assert cookie, "login set no cookie"
+    assert cookie, f"{path} set no cookie"
     return cookie
+
+
+def create_user(base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Create an account the way a person does: the ``/register`` form of the running server.
+
+    (Chosen over ``flask users create``: a CLI run costs the app's import time, seconds
+    on a busy machine, where a request costs milliseconds.)
+    """
+    _submit_form(base_url, "/register", username, password)
+
+
+def create_users(base_url: str, *usernames: str, password: str = PASSWORD) -> None:
+    for username in usernames:
+        create_user(base_url, username, password)
+
+
+def login_cookie(base_url: str, username: str, password: str = PASSWORD) -> str:
+    """Log in through the real form (with its CSRF token); the ``Cookie`` header of that session."""
+    return _submit_form(base_url, "/login", username, password)
 
 
 class ChatClient(socketio.Client):  # type: ignore[misc]
@@ -283,9 +289,18 @@ class ChatClient(socketio.Client):  # type: ignore[misc]
         return self.call(event, payload, timeout=timeout)
 
     def close(self) -> None:
+        """Disconnect (if still connected) and release every socket this client opened."""
         try:
             self.disconnect()
         finally:
+            # After a server-side close, engineio's read loop ends without closing its
+            # websocket; wait for the loop, then close what it left behind.
+            reader = getattr(self.eio, "read_loop_task", None)
+            if reader is not None:
+                reader.join(CALL_TIMEOUT)
+            ws = getattr(self.eio, "ws", None)
+            if ws is not None:
+                close_websocket(ws)
             self.http_session.close()
 
     def __enter__(self) -> ChatClient:
@@ -320,6 +335,18 @@ def connect(
     return client
 
 
+def close_websocket(ws: websocket.WebSocket) -> None:
+    """Close a websocket-client socket even when the peer closed first.
+
+    ``WebSocket.close()`` returns without touching the socket once the connection
+    counts as closed; ``shutdown()`` closes the OS socket in every case.
+    """
+    try:
+        ws.close(timeout=1)
+    finally:
+        ws.shutdown()  # type: ignore[no-untyped-call]
+
+
 class Recorder:
     """What one client received, in order, with the monotonic time of arrival. Thread-safe."""
 
@@ -335,8 +362,12 @@ class Recorder:
         def disconnected(*args: Any) -> None:
             self.record("disconnect", args[0] if args else None)
 
+        def refused(*args: Any) -> None:
+            self.record("connect_error", args[0] if args else None)
+
         client.on("*", any_event)
         client.on("disconnect", disconnected)
+        client.on("connect_error", refused)
 
     def record(self, event: str, payload: Any) -> None:
         with self._changed:
@@ -377,3 +408,39 @@ class Recorder:
             return [p for p in recorder.of(event) if match(p)][:1]
 
         return self.wait_for(found, timeout, what=f"{event!r} event")[0]
+
+
+class Pending:
+    """An acknowledgement callback for a non-blocking ``emit``: its value and when it came."""
+
+    def __init__(self, what: str = "acknowledgement") -> None:
+        self.what = what
+        self.sent_at = time.monotonic()
+        self.at: float | None = None
+        self.value: Any = None
+        self._done = threading.Event()
+
+    def __call__(self, *args: Any) -> None:
+        self.at = time.monotonic()
+        self.value = args[0] if args else None
+        self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def elapsed(self) -> float:
+        assert self.at is not None, f"no {self.what} yet"
+        return self.at - self.sent_at
+
+    def wait(self, timeout: float = CALL_TIMEOUT) -> Any:
+        assert self._done.wait(timeout), f"no {self.what} within {timeout} s"
+        return self.value
+
+
+def emit(client: socketio.Client, event: str, payload: Any, what: str = "") -> Pending:
+    """Emit without blocking; the returned ``Pending`` receives the acknowledgement."""
+    pending = Pending(what or f"ack of {event!r}")
+    client.emit(event, payload, callback=pending)
+    return pending
