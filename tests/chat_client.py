@@ -7,46 +7,31 @@ also counts live deliveries per seq, so tests can assert exactly-once fan-out.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import requests
 import socketio
+
+from tests.harness import close_websocket, login_cookie, register_cookie
 
 CALL_TIMEOUT = 15
 
 
-def _submit(base_url: str, form: str, username: str, password: str) -> str:
-    with requests.Session() as http:
-        page = http.get(f"{base_url}/{form}", timeout=CALL_TIMEOUT).text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-        assert token, f"no CSRF token on /{form}"
-        response = http.post(
-            f"{base_url}/{form}",
-            data={"username": username, "password": password, "csrf_token": token.group(1)},
-            allow_redirects=False,
-            timeout=CALL_TIMEOUT,
-        )
-        assert response.status_code == 302, f"{form} {username}: {response.status_code}"
-        return "; ".join(f"{c.name}={c.value}" for c in http.cookies if c.name == "session")
-
-
 def register(base_url: str, username: str, password: str) -> str:
     """Register ``username`` through the real form; return the session's Cookie header."""
-    return _submit(base_url, "register", username, password)
+    return register_cookie(base_url, username, password)
 
 
 def login(base_url: str, username: str, password: str) -> str:
     """Log in through the real form; return the session's Cookie header."""
-    return _submit(base_url, "login", username, password)
+    return login_cookie(base_url, username, password)
 
 
-class ChatClient:
-    """One user's socket in one room."""
+class ResumingClient:
+    """One user's socket in one room, resuming by seq after every reconnect."""
 
     def __init__(self, url: str, cookie: str, room: str = "general", *, reconnect: bool = True) -> None:
         self.url, self.cookie, self.room = url, cookie, room
@@ -55,25 +40,38 @@ class ChatClient:
         self.presence: list[dict[str, Any]] = []
         self.joins = 0
         self.disconnects = 0
+        self.dropped: list[Any] = []
         self.lock = threading.Lock()
         self.sio = socketio.Client(
             reconnection=reconnect,
             reconnection_delay=0.5,
             reconnection_delay_max=2,
             request_timeout=CALL_TIMEOUT,
+            handle_sigint=False,
         )
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("message", self._on_message)
         self.sio.on("presence", self._on_presence)
 
-    def connect(self) -> ChatClient:
+    def connect(self) -> ResumingClient:
         self.sio.connect(self.url, headers={"Cookie": self.cookie}, transports=["websocket"], wait_timeout=10)
         wait_until(lambda: self.joins > 0, 15, "the first join")
         return self
 
     def close(self) -> None:
-        self.sio.disconnect()
+        self.sio.reconnection = False
+        try:
+            self.sio.disconnect()
+        finally:
+            self._release_transport()
+
+    def _release_transport(self) -> None:
+        # A connection the server dropped leaves its websocket open on our side: close
+        # those (kept aside at each disconnect) and the current one, once we are done.
+        current = getattr(self.sio.eio, "ws", None)
+        for ws in {id(w): w for w in [*self.dropped, current] if w is not None}.values():
+            close_websocket(ws)
 
     @property
     def sid(self) -> str | None:
@@ -108,6 +106,7 @@ class ChatClient:
 
     def _on_disconnect(self, *_reason: object) -> None:
         self.disconnects += 1
+        self.dropped.append(getattr(self.sio.eio, "ws", None))
 
     def _on_message(self, message: dict[str, Any]) -> None:
         if message.get("room") != self.room:

@@ -252,6 +252,11 @@ def _submit_form(base_url: str, path: str, username: str, password: str) -> str:
     return cookie
 
 
+def register_cookie(base_url: str, username: str, password: str = PASSWORD) -> str:
+    """Register through the real form; the ``Cookie`` header of the new, logged-in session."""
+    return _submit_form(base_url, "/register", username, password)
+
+
 def create_user(base_url: str, username: str, password: str = PASSWORD) -> None:
     """Create an account the way a person does: the ``/register`` form of the running server.
 

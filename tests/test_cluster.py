@@ -23,7 +23,7 @@ import pytest
 import redis
 
 from deploy.cluster import Cluster
-from tests.chat_client import ChatClient, login, register, wait_until
+from tests.chat_client import ResumingClient, login, register, wait_until
 from tests.services import REDIS_HOST, REDIS_PORT, free_port, port_open, require, scratch_postgres_database
 from tests.tcp_proxy import TcpProxy
 
@@ -76,20 +76,20 @@ def stored_seqs(cluster: Cluster, room: str = "general") -> list[int]:
     return [row[0] for row in rows]
 
 
-def clients_for(cluster: Cluster, names: list[str], urls: list[str], **options: Any) -> list[ChatClient]:
+def clients_for(cluster: Cluster, names: list[str], urls: list[str], **options: Any) -> list[ResumingClient]:
     clients = []
     for index, name in enumerate(names):
         cookie = register(cluster.url, name, PASSWORD)
-        clients.append(ChatClient(urls[index % len(urls)], cookie, **options).connect())
+        clients.append(ResumingClient(urls[index % len(urls)], cookie, **options).connect())
     return clients
 
 
-def close_all(clients: list[ChatClient]) -> None:
+def close_all(clients: list[ResumingClient]) -> None:
     for client in clients:
         client.close()
 
 
-def instance_of(cluster: Cluster, client: ChatClient) -> int:
+def instance_of(cluster: Cluster, client: ResumingClient) -> int:
     """Which instance holds ``client``'s socket, read from the instances' connect log lines."""
     wait_until(lambda: client.sid is not None, 10, "a sid")
     for member in cluster.members:
@@ -107,7 +107,7 @@ def test_thirty_clients_on_three_instances_see_every_message_exactly_once(cluste
         acked: list[dict[str, Any]] = []
         lock = threading.Lock()
 
-        def talk(client: ChatClient, number: int) -> None:
+        def talk(client: ResumingClient, number: int) -> None:
             for n in range(per_sender):
                 ack = client.send(f"sender {number} message {n}", f"s{number}-{n}")
                 with lock:
@@ -170,13 +170,19 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
             observer.send(f"while {victim} is down {n}", f"down-{n}")
         last = start + 5
         for client in clients:
-            wait_until(lambda c=client: c.contiguous() >= last, 45, "full history after the reconnect")
+            try:
+                wait_until(lambda c=client: c.contiguous() >= last, 45, "full history after the reconnect")
+            except AssertionError as late:
+                states = [(c.contiguous(), c.disconnects, c.joins, c.sio.connected) for c in clients]
+                raise AssertionError(
+                    f"{late}; (contiguous, disconnects, joins, connected): {states}"
+                ) from None
             assert sorted(client.messages) == list(range(1, last + 1))
         assert clients[0].disconnects >= 1, "the victim's clients were cut off and came back"
         offline = {"room": "general", "username": "ghost", "online": False}
         wait_until(lambda: offline in observer.presence, 60, "ghost shown offline after the kill")
         seen = len(observer.presence)
-        returned = ChatClient(cluster.url, login(cluster.url, "ghost", PASSWORD)).connect()
+        returned = ResumingClient(cluster.url, login(cluster.url, "ghost", PASSWORD)).connect()
         online = {"room": "general", "username": "ghost", "online": True}
         wait_until(lambda: online in observer.presence[seen:], 15, "ghost back online from another instance")
         returned.close()
@@ -232,8 +238,8 @@ def test_a_redis_outage_loses_no_message_and_fan_out_resumes(tmp_path: Path) -> 
             )
             with nodes:
                 one, two = (m.url for m in nodes.members)
-                ada = ChatClient(one, register(nodes.url, "ada", PASSWORD)).connect()
-                bob = ChatClient(two, register(nodes.url, "bob", PASSWORD)).connect()
+                ada = ResumingClient(one, register(nodes.url, "ada", PASSWORD)).connect()
+                bob = ResumingClient(two, register(nodes.url, "bob", PASSWORD)).connect()
                 try:
                     ada.send("before the outage", "r0")
                     wait_until(lambda: bob.contiguous() >= 1, 10, "live fan-out before the outage")
@@ -286,7 +292,7 @@ def test_a_database_outage_is_answered_unavailable_and_nothing_is_half_stored(tm
                 extra_env=ROOMY_LIMITS,
             )
             with nodes:
-                ada = ChatClient(nodes.url, register(nodes.url, "ada", PASSWORD)).connect()
+                ada = ResumingClient(nodes.url, register(nodes.url, "ada", PASSWORD)).connect()
                 try:
                     assert ada.send("stored", "d1")["message"]["seq"] == 1
                     proxy.cut()

@@ -10,7 +10,7 @@ from chat.domain.errors import BAD_REQUEST, CONFLICT, NOT_FOUND, ChatError
 from chat.extensions import db
 from chat.models import User
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,32}")  # used with fullmatch: "$" would admit a trailing newline
 # Announcements from the command line are posted by this account; nobody can log in as it.
 SYSTEM_USERNAME = "parley"
 MIN_PASSWORD_CHARS = 8
@@ -19,7 +19,7 @@ MAX_PASSWORD_CHARS = 256
 
 def validate_username(username: str) -> str:
     """Return ``username`` if it follows the contract's rule, else refuse it."""
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):
         raise ChatError(BAD_REQUEST, "Usernames are 1-32 characters of letters, digits, '_', '.' and '-'.")
     return username
 
@@ -59,7 +59,7 @@ def existing_user(username: str) -> User:
 
 def authenticate(username: str, password: str) -> User | None:
     """The user with these credentials, or None."""
-    user = User.by_username(username) if USERNAME_RE.match(username) else None
+    user = User.by_username(username) if USERNAME_RE.fullmatch(username) else None
     if user is None or not user.check_password(password):
         return None
     return user

@@ -11,7 +11,8 @@ from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, Chat
 from chat.extensions import db
 from chat.models import Membership, Room, User
 
-SLUG_RE = re.compile(r"^[a-z0-9-]{1,64}$")
+SLUG_RE = re.compile(r"[a-z0-9-]{1,64}")  # used with fullmatch
+DIRECT_SLUG_RE = re.compile(r"dm-\d+-\d+")
 MAX_ROOM_NAME_CHARS = 80
 DIRECT_PREFIX = "dm-"
 
@@ -30,11 +31,9 @@ def create_room(name: str, creator: User | None = None, *, private: bool = False
     slug = slugify(name)
     if not slug:
         raise ChatError(BAD_REQUEST, "A room name needs at least one letter or digit.")
-    if slug.startswith(DIRECT_PREFIX):
+    if DIRECT_SLUG_RE.fullmatch(slug):
         # Otherwise a public "dm 1 2" could stand in for the direct room of users 1 and 2.
-        raise ChatError(
-            BAD_REQUEST, f"Room addresses starting with {DIRECT_PREFIX!r} are kept for direct messages."
-        )
+        raise ChatError(BAD_REQUEST, "Addresses like /r/dm-1-2 are kept for direct messages.")
     if find_room(slug) is not None:
         raise ChatError(CONFLICT, f"A room with the address /r/{slug} already exists.")
     room = Room(slug=slug, name=name, kind="private" if private else "public")
@@ -64,7 +63,7 @@ def ensure_room(name: str, *, private: bool = False) -> tuple[Room, bool]:
 
 
 def find_room(slug: str) -> Room | None:
-    if not SLUG_RE.match(slug):
+    if not SLUG_RE.fullmatch(slug):
         return None
     return db.session.scalar(select(Room).where(Room.slug == slug))
 

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 class NewRoomForm(FlaskForm):
     name = StringField("Room name", validators=[DataRequired(), Length(max=80)])
-    private = BooleanField("Private (members only)")
+    private = BooleanField("Private (members only)", false_values=("", "0", "false", "off"))
 
 
 class MessageForm(FlaskForm):
