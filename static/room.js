@@ -10,6 +10,45 @@
 (function () {
   'use strict';
 
+  /* ---------- last-seen seqs (unread markers on the room list) ---------- */
+
+  // The highest contiguous seq a user has had on screen in a room, per browser.
+  // The room list compares it with the seq the server renders for each room.
+  const seenKey = (user, slug) => 'parley:seen:' + user + ':' + slug;
+
+  function readSeen(user, slug) {
+    try {
+      const raw = window.localStorage.getItem(seenKey(user, slug));
+      return raw === null ? null : Number.parseInt(raw, 10) || 0;
+    } catch (e) {
+      return null;   // storage disabled: no markers rather than wrong ones
+    }
+  }
+
+  function writeSeen(user, slug, seq) {
+    try {
+      const old = readSeen(user, slug);
+      if (old === null || seq > old) window.localStorage.setItem(seenKey(user, slug), String(seq));
+    } catch (e) { /* storage disabled or full: markers are a nicety */ }
+  }
+
+  const roomsEl = document.getElementById('rooms');
+  if (roomsEl && roomsEl.dataset.username) {
+    const user = roomsEl.dataset.username;
+    for (const li of roomsEl.querySelectorAll('.room-list li[data-room]')) {
+      const last = Number.parseInt(li.dataset.lastSeq, 10) || 0;
+      const seen = readSeen(user, li.dataset.room) || 0;
+      const badge = li.querySelector('.unread');
+      if (!badge || last <= seen) continue;
+      const count = last - seen;
+      li.classList.add('has-unread');
+      badge.textContent = count > 99 ? '99+' : String(count);
+      badge.title = count + (count === 1 ? ' unread message' : ' unread messages');
+      badge.setAttribute('aria-label', badge.title);
+      badge.hidden = false;
+    }
+  }
+
   const root = document.getElementById('room');
   if (!root) return;
 
@@ -25,6 +64,8 @@
 
   const ROOM = root.dataset.room;
   const ME = root.dataset.username;
+  const KIND = root.dataset.kind || 'public';
+  const membersCountEl = byId('members-count');
 
   const ACK_TIMEOUT_MS = 5000;
   const JOIN_TIMEOUT_MS = 10000;
@@ -151,6 +192,7 @@
 
   function advanceContiguous() {
     while (state.messages.has(state.lastContiguous + 1)) state.lastContiguous += 1;
+    writeSeen(ME, ROOM, state.lastContiguous);
   }
 
   // Adds one stored message unless its seq is already shown. Returns true if new.
@@ -453,6 +495,7 @@
     const text = textarea.value.trim();
     if (!text) return;
     textarea.value = '';
+    fitTextarea();
     clearSendError();
     stopTyping();
     createPending(text);
@@ -479,7 +522,14 @@
     typingActive = false;
   }
 
+  // The message box grows with its text (up to the CSS max-height), then scrolls.
+  function fitTextarea() {
+    textarea.style.height = 'auto';
+    textarea.style.height = textarea.scrollHeight + 2 + 'px';
+  }
+
   function onInput() {
+    fitTextarea();
     if (!textarea.value.trim()) { stopTyping(); return; }
     const now = Date.now();
     // Renew well inside the others' 5 s expiry, but no more often than that.
@@ -527,6 +577,23 @@
     return null;
   }
 
+  // The same "Message" button the server renders: a POST to /dm/<name> with this page's CSRF token.
+  function directForm(name) {
+    const dm = make('form', 'inline dm');
+    dm.method = 'post';
+    dm.action = '/dm/' + encodeURIComponent(name);
+    const token = document.querySelector('input[name="csrf_token"]');
+    const hidden = make('input');
+    hidden.type = 'hidden';
+    hidden.name = 'csrf_token';
+    hidden.value = token ? token.value : '';
+    const button = make('button', 'small', 'Message');
+    button.type = 'submit';
+    button.setAttribute('aria-label', 'Message ' + name);
+    dm.append(hidden, button);
+    return dm;
+  }
+
   function setMember(name, online) {
     if (!membersEl || typeof name !== 'string' || !name) return;
     let li = findMember(name);
@@ -536,11 +603,14 @@
       const dot = make('span', 'dot');
       dot.setAttribute('aria-hidden', 'true');
       li.append(dot, make('span', 'name', name), make('span', 'visually-hidden state'));
+      if (name === ME) li.append(make('span', 'you muted', 'you'));
+      else if (KIND !== 'direct') li.append(directForm(name));
       let before = null;   // keep the list alphabetical
       for (const other of membersEl.children) {
         if ((other.dataset.username || '').localeCompare(name) > 0) { before = other; break; }
       }
       membersEl.insertBefore(li, before);
+      if (membersCountEl) membersCountEl.textContent = String(membersEl.children.length);
     }
     li.classList.toggle('online', !!online);
     li.classList.toggle('offline', !online);
@@ -623,7 +693,8 @@
   });
 
   if (form && textarea) {
-    form.addEventListener('submit', (ev) => { ev.preventDefault(); send(); });
+    // After a click on Send, the caret goes back to the message box for the next one.
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); send(); textarea.focus(); });
     textarea.addEventListener('keydown', (ev) => {
       // Enter sends, Shift+Enter is a newline; never interrupt an IME composition.
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
