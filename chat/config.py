@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-DEV_SECRET_FILE = "secret_key"
+DEV_SECRET_FILE = "secret_key"  # noqa: S105 - the file's name, not a secret
 MIN_SECRET_KEY_CHARS = 32
 MIN_EVENT_BYTES = 80 * 1024  # 64 KiB events plus their framing
 # Set by the platforms we deploy to: their presence means production.

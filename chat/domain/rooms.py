@@ -140,7 +140,8 @@ def open_direct_room(user: User, username: str) -> Room:
     except IntegrityError:  # the other person opened it at the same moment
         db.session.rollback()
         found = find_room(slug)
-        assert found is not None
+        if found is None:
+            raise
         return found
     return room
 
