@@ -380,3 +380,15 @@ def test_a_storage_failure_is_answered_unavailable_and_stores_nothing(
         db.session.commit()
         assert db.session.get(Room, general.id).last_seq == 0, "the seq was not half-allocated"
     assert send(sock, "back again", "c1")["message"]["seq"] == 1
+
+
+@pytest.mark.parametrize("bound", [2**31, 2**63, 2**70])
+def test_seq_bounds_beyond_the_column_get_bad_request(
+    app: Flask, login: Login, ada: User, general: Room, bound: int
+) -> None:
+    sock = login(ada).socket()
+    assert error_code(call(sock, "join", {"room": "general", "since": bound})) == "bad_request"
+    assert error_code(call(sock, "history", {"room": "general", "after": bound})) == "bad_request"
+    assert error_code(call(sock, "history", {"room": "general", "before": bound})) == "bad_request"
+    page = call(sock, "history", {"room": "general", "limit": bound})
+    assert page["ok"], "a huge limit is capped, not refused"

@@ -21,6 +21,8 @@ from chat.models import Message, Room, User
 MAX_CLIENT_ID_CHARS = 64
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 200
+# Seqs are 32-bit integer columns: larger bounds are refused up front, not by the database.
+MAX_SEQ = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,8 @@ def announce(room: Room, text: str) -> Posted:
 def _bound(value: object, name: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ChatError(BAD_REQUEST, f"{name} must be a non-negative integer.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
+        raise ChatError(BAD_REQUEST, f"{name} must be an integer from 0 to {MAX_SEQ}.")
     return value
 
 

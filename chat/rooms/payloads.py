@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.domain.errors import BAD_REQUEST, ChatError
+from chat.domain.messages import MAX_SEQ
 
 
 def as_object(payload: object) -> dict[str, Any]:
@@ -32,6 +33,6 @@ def seq_field(payload: dict[str, Any], name: str) -> int | None:
     value = payload.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ChatError(BAD_REQUEST, f"{name!r} must be a non-negative integer.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
+        raise ChatError(BAD_REQUEST, f"{name!r} must be an integer from 0 to {MAX_SEQ}.")
     return value
