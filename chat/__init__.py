@@ -87,10 +87,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     realtime.init_app(app)
-    queue = {}
+    # Our own Redis manager, to give its connection the fail-fast options. Always
+    # passed, None included: Flask-SocketIO keeps options between init_app calls.
+    queue = None
     if app.config["REDIS_URL"]:
-        # Our own manager, to give its Redis connection the fail-fast options.
-        queue["client_manager"] = RedisQueue(
+        queue = RedisQueue(
             app.config["REDIS_URL"],
             channel=app.config["SOCKETIO_CHANNEL"],
             redis_options=realtime.redis_options(),
@@ -98,7 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode=app.config.get("ASYNC_MODE") or detect_async_mode(),
-        **queue,
+        client_manager=queue,
         cors_allowed_origins=allowed_origin(app),
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )
