@@ -95,6 +95,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.config["REDIS_URL"],
             channel=app.config["SOCKETIO_CHANNEL"],
             redis_options=realtime.redis_options(),
+            on_resubscribed=lambda delivered: redeliver(app, delivered),
         )
     socketio.init_app(
         app,
@@ -127,6 +128,30 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["PRODUCTION"]:
         _require_database(app)
     return app
+
+
+def redeliver(app: Flask, delivered: dict[str, int], attempts: int = 8) -> None:
+    """After a Redis outage: hand this process's sockets what was stored while it was cut off.
+
+    The database may be down too (outages come together); keep trying for a while.
+    """
+    from chat.broadcasts import catch_up
+
+    for attempt in range(attempts):
+        try:
+            with app.app_context():
+                catch_up(delivered)
+            return
+        except SQLAlchemyError as exc:
+            pause = min(2.0**attempt, 15.0)
+            log.warning(
+                "re-delivery waits for the database (%s); retrying in %.0f s", exc.__class__.__name__, pause
+            )
+            socketio.sleep(pause)
+        except Exception:  # a background task: nobody else would see it fail
+            log.exception("could not re-deliver after the queue came back")
+            return
+    log.error("gave up re-delivering after the queue came back; clients will fill gaps from seq")
 
 
 def _require_database(app: Flask) -> None:

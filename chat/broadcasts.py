@@ -8,10 +8,13 @@ emits reach sockets on every server process.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from chat.extensions import socketio
 from chat.metrics import MESSAGES_BROADCAST
+
+log = logging.getLogger("parley.broadcasts")
 
 
 def channel(slug: str) -> str:
@@ -25,6 +28,13 @@ def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None
     socketio.emit("message", message, to=channel(message["room"]), skip_sid=skip_sid)
 
 
+def joined_at(slug: str, seq: int) -> None:
+    """A socket here joined ``slug`` when its newest seq was ``seq``: catch-up starts from there."""
+    note = getattr(socketio.server.manager, "note_delivered", None)
+    if note is not None:
+        note(slug, seq)
+
+
 def presence_changed(slug: str, username: str, online: bool) -> None:
     socketio.emit("presence", {"room": slug, "username": username, "online": online}, to=channel(slug))
 
@@ -33,3 +43,27 @@ def typing_changed(slug: str, username: str, typing: bool, skip_sid: str | None 
     socketio.emit(
         "typing", {"room": slug, "username": username, "typing": typing}, to=channel(slug), skip_sid=skip_sid
     )
+
+
+def catch_up(delivered: dict[str, int]) -> None:
+    """Re-deliver, to this process's sockets only, messages stored after ``delivered[slug]``.
+
+    Called when the queue's subscriber comes back after a Redis outage; seqs a
+    client already has are ignored by it, so re-delivering is always safe.
+    """
+    from chat.domain import messages, rooms
+    from chat.realtime import realtime
+
+    queue = socketio.server.manager
+    local_rooms = {slug for state in list(realtime().sockets.values()) for slug in state.rooms}
+    log.info("queue back: catching up %d rooms with sockets here", len(local_rooms))
+    for slug in sorted(local_rooms):
+        room = rooms.find_room(slug)
+        if room is None or slug not in delivered:
+            continue
+        page = messages.history(room, after=delivered[slug], limit=messages.HISTORY_MAX_LIMIT)
+        for message in page.messages:
+            queue.deliver_here("message", message.to_dict(), channel(slug))
+            queue.note_delivered(slug, message.seq)
+        if page.messages:
+            log.info("re-delivered %d messages of %s missed during a queue outage", len(page.messages), slug)

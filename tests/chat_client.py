@@ -95,14 +95,21 @@ class ResumingClient:
         self.sio.start_background_task(self._rejoin)
 
     def _rejoin(self) -> None:
-        try:
-            ack = self.sio.call("join", {"room": self.room, "since": self.contiguous()}, timeout=CALL_TIMEOUT)
-        except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
-            return  # the connection went away again; the next connect re-joins
-        if ack.get("ok"):
-            self._merge(ack["messages"])
-            self.joins += 1
-            self.fill_gaps(ack["last_seq"])
+        for _ in range(60):  # storage may be down just now: retry, bounded
+            try:
+                ack = self.sio.call(
+                    "join", {"room": self.room, "since": self.contiguous()}, timeout=CALL_TIMEOUT
+                )
+            except socketio.exceptions.BadNamespaceError:
+                return  # the connection went away again; the next connect re-joins
+            except socketio.exceptions.TimeoutError:
+                continue
+            if ack.get("ok"):
+                self._merge(ack["messages"])
+                self.joins += 1
+                self.fill_gaps(ack["last_seq"])
+                return
+            time.sleep(1.0)
 
     def _on_disconnect(self, *_reason: object) -> None:
         self.disconnects += 1
@@ -122,8 +129,11 @@ class ResumingClient:
             self.presence.append(event)
 
     def fill_gaps(self, upto: int) -> None:
-        """Ask ``history`` after the last contiguous seq until ``upto`` is reached (bounded)."""
-        for _ in range(50):
+        """Ask ``history`` after the last contiguous seq until ``upto`` is reached (bounded).
+
+        A refusal (storage down) is retried after a pause, as a real client would.
+        """
+        for _ in range(60):
             have = self.contiguous()
             if have >= upto:
                 return
@@ -131,9 +141,14 @@ class ResumingClient:
                 page = self.sio.call(
                     "history", {"room": self.room, "after": have, "limit": 200}, timeout=CALL_TIMEOUT
                 )
-            except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
-                return
-            if not page.get("ok") or not page["messages"]:
+            except socketio.exceptions.BadNamespaceError:
+                return  # disconnected: the re-join after the reconnect resumes from seq
+            except socketio.exceptions.TimeoutError:
+                continue
+            if not page.get("ok"):
+                time.sleep(1.0)
+                continue
+            if not page["messages"]:
                 return
             self._merge(page["messages"])
 

@@ -158,6 +158,13 @@ class ServerProcess:
             self._signal_group(signal.SIGKILL)
         return process.wait(timeout=5)
 
+    def kill(self) -> int | None:
+        """kill -9 the whole process group, as a crash would; returns the exit code."""
+        if self.process is None:
+            return None
+        self._signal_group(signal.SIGKILL)
+        return self.process.wait(timeout=10)
+
     def _leader_exited(self, timeout: float) -> bool:
         """Wait (bounded) until the group leader exits, without reaping it."""
         assert self.process is not None

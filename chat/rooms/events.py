@@ -152,6 +152,7 @@ def on_join(payload: dict[str, Any]) -> Ack:
     page = messages.recent(room, since)
     online = realtime().presence.online(slug)
     newest = page.messages[-1].seq if page.messages else 0
+    broadcasts.joined_at(slug, max(newest, room.last_seq))
     if first:
         broadcasts.presence_changed(slug, state.username, True)
     return {

@@ -1,0 +1,173 @@
+"""Chaos: an acknowledged message is stored exactly once and reaches every client,
+while instances crash, Redis goes away and the database goes away.
+
+Several real instances (the Procfile command) behind nginx, on a private Redis
+and on PostgreSQL reached through a proxy that the test can cut. Thirty
+clients send with client_ids, ack timeouts and retries, and re-join with
+``since`` after every reconnect. The embedded default gets the same promise:
+kill -9 during a burst of writes on SQLite, restart, every acked message is there.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from deploy.cluster import Cluster
+from tests.chat_client import ResumingClient, register, wait_until
+from tests.harness import ServerProcess, register_cookie
+from tests.services import free_port, scratch_postgres_database
+from tests.tcp_proxy import TcpProxy
+from tests.test_cluster import PASSWORD, ROOMY_LIMITS, PrivateRedis, require_nginx
+
+pytestmark = pytest.mark.server
+
+CLIENTS, MESSAGES_EACH = 30, 6
+
+
+def stored(database_url: str) -> list[tuple[int, str]]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT m.seq, m.client_id FROM messages m JOIN rooms r ON r.id = m.room_id"
+            " WHERE r.slug = 'general' ORDER BY m.seq"
+        ).fetchall()
+    return [(seq, client_id) for seq, client_id in rows]
+
+
+def test_nothing_is_lost_or_repeated_through_crashes_and_outages(tmp_path: Path) -> None:
+    require_nginx()
+    private_redis = PrivateRedis(tmp_path)
+    private_redis.start()
+    try:
+        with scratch_postgres_database() as database_url:
+            proxy = TcpProxy(("127.0.0.1", 5432)).start()
+            try:
+                nodes = Cluster(
+                    database_url=database_url.replace(":5432/", f":{proxy.port}/"),
+                    redis_url=private_redis.url,
+                    workdir=tmp_path / "cluster",
+                    instances=3,
+                    port=free_port(),
+                    instance_ports=[free_port() for _ in range(3)],
+                    extra_env={**ROOMY_LIMITS, "PRESENCE_TTL_SECONDS": "3"},
+                )
+                with nodes:
+                    run_chaos(nodes, proxy, private_redis, database_url)
+            finally:
+                proxy.close()
+    finally:
+        private_redis.stop()
+
+
+def run_chaos(nodes: Cluster, proxy: TcpProxy, private_redis: PrivateRedis, database_url: str) -> None:
+    urls = [member.url for member in nodes.members]
+    clients = [
+        ResumingClient(
+            nodes.url if n % 2 else urls[n % 3], register(nodes.url, f"chaos{n}", PASSWORD)
+        ).connect()
+        for n in range(CLIENTS)
+    ]
+    acked: dict[str, int] = {}
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def talk(index: int, client: ResumingClient) -> None:
+        try:
+            for n in range(MESSAGES_EACH):
+                client_id = f"c{index}-{n}"
+                ack = client.send(f"chaos {index}.{n}", client_id, attempts=80)
+                assert ack["ok"], ack
+                with lock:
+                    acked[client_id] = ack["message"]["seq"]
+                time.sleep(0.3)
+        except BaseException as exc:
+            failures.append(exc)
+
+    senders = [threading.Thread(target=talk, args=(i, c)) for i, c in enumerate(clients)]
+    try:
+        for sender in senders:
+            sender.start()
+        time.sleep(1.0)
+        nodes.kill_instance(1)  # a crash
+        time.sleep(2.0)
+        nodes.start_instance(1)
+        private_redis.stop()  # the queue and shared presence go away for 5 s
+        time.sleep(5.0)
+        private_redis.start()
+        proxy.cut()  # so does the database
+        time.sleep(5.0)
+        proxy.restore()
+        for sender in senders:
+            sender.join(timeout=150)
+        assert not failures, failures[:3]
+        assert len(acked) == CLIENTS * MESSAGES_EACH, "every message was acknowledged in the end"
+        history = stored(database_url)
+        seqs = [seq for seq, _ in history]
+        assert seqs == list(range(1, len(history) + 1)), "seqs are gap-free"
+        by_client_id = {client_id: seq for seq, client_id in history}
+        assert len(by_client_id) == len(history), "nothing stored twice"
+        assert by_client_id == acked, "every acknowledged message is stored, under the seq its ack named"
+        last = len(history)
+        for client in clients:
+            try:
+                wait_until(lambda c=client: c.contiguous() >= last, 60, "every client's full history")
+            except AssertionError as late:
+                states = [
+                    (c.url[-5:], c.contiguous(), c.disconnects, c.joins, c.sio.connected) for c in clients
+                ]
+                raise AssertionError(
+                    f"{late} ({last}): (url, contiguous, disconnects, joins, connected) {states}"
+                ) from None
+            view = {seq: client.messages[seq]["client_id"] for seq in range(1, last + 1)}
+            assert view == {seq: client_id for seq, client_id in history}, (
+                "each view equals the stored history"
+            )
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_kill_9_during_a_burst_on_sqlite_keeps_every_acked_message(tmp_path: Path) -> None:
+    database = tmp_path / "parley.sqlite3"
+    url = f"sqlite:///{database}"
+    acked: dict[str, int] = {}
+    with ServerProcess(url, tmp_path, extra_env=ROOMY_LIMITS, name="burst") as first:
+        writer = ResumingClient(
+            first.base_url, register_cookie(first.base_url, "burst", PASSWORD), reconnect=False
+        )
+        writer.connect()
+        stop = threading.Event()
+
+        def burst() -> None:
+            for n in range(100_000):
+                if stop.is_set():
+                    return
+                try:
+                    ack = writer.call(
+                        "message", {"room": "general", "text": f"burst {n}", "client_id": f"b{n}"}
+                    )
+                except Exception:
+                    return  # the server died under us
+                if ack.get("ok"):
+                    acked[f"b{n}"] = ack["message"]["seq"]
+
+        thread = threading.Thread(target=burst)
+        thread.start()
+        wait_until(lambda: len(acked) >= 50, 30, "a burst under way")
+        first.kill()  # kill -9, mid-burst
+        thread.join(timeout=30)
+        stop.set()
+        writer.close()
+    with ServerProcess(url, tmp_path, extra_env=ROOMY_LIMITS, name="after") as second:
+        assert second.alive
+        with sqlite3.connect(database) as conn:
+            rows = dict(conn.execute("SELECT client_id, seq FROM messages").fetchall())
+    assert len(acked) >= 50
+    missing = {cid: seq for cid, seq in acked.items() if rows.get(cid) != seq}
+    assert not missing, f"acknowledged but not stored after the crash: {list(missing)[:5]}"
+    assert sorted(rows.values()) == list(range(1, len(rows) + 1)), "gap-free after the crash too"
