@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import hmac
+import sys
 
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import (
@@ -11,6 +13,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
 )
 
@@ -34,6 +37,12 @@ EVENT_SECONDS = Histogram(
 )
 SOCKETS = Gauge("parley_sockets_connected", "Sockets connected to this process", registry=registry)
 ROOMS_JOINED = Gauge("parley_rooms_joined", "Room joins held by this process's sockets", registry=registry)
+# Leak watch (the soak run reads these): memory and descriptors, greenlets, unsent packets.
+ProcessCollector(registry=registry)
+GREENLETS = Gauge(
+    "parley_greenlets", "Live greenlets (gevent/eventlet), counted on scrape", registry=registry
+)
+OUTGOING = Gauge("parley_outgoing_packets", "Packets queued for sockets but not yet sent", registry=registry)
 
 
 def refresh_live_gauges() -> None:
@@ -41,6 +50,13 @@ def refresh_live_gauges() -> None:
     sockets = list(live.sockets.values())
     SOCKETS.set(len(sockets))
     ROOMS_JOINED.set(sum(len(state.rooms) for state in sockets))
+    greenlet = sys.modules.get("greenlet")
+    if greenlet is not None:
+        GREENLETS.set(
+            sum(1 for obj in gc.get_objects() if isinstance(obj, greenlet.greenlet) and not obj.dead)
+        )
+    transports = list(current_app.extensions["socketio"].server.eio.sockets.values())
+    OUTGOING.set(sum(transport.queue.qsize() for transport in transports))
 
 
 @bp.route("/metrics")
