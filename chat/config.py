@@ -127,6 +127,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "MAX_MESSAGE_CHARS": _int(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.
         "MAX_EVENT_BYTES": max_event_bytes,
+        # Forms are small: a larger body is refused with 413 before anything parses it.
+        "MAX_CONTENT_LENGTH": 256 * 1024,
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

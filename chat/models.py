@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     @classmethod
     def by_username(cls, username: str) -> User | None:
         """The user whose name matches ``username`` case-insensitively."""
+        if "\x00" in username:  # no stored name has one, and PostgreSQL refuses it in a query
+            return None
         return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
 
     def __repr__(self) -> str:

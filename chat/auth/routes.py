@@ -29,6 +29,8 @@ def safe_next(target: str | None) -> str:
     """``next`` only if it stays on this site (a path), else the room list."""
     target = target or ""
     local = target.startswith("/") and not target.startswith("//")
+    # Control characters (a line break) would make an invalid Location header.
+    local = local and not any(ch < " " or ch == "\x7f" for ch in target)
     if local and "\\" not in target and not urlsplit(target).netloc:
         return target
     return url_for("rooms.index")

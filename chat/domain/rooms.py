@@ -26,6 +26,8 @@ def slugify(name: str) -> str:
 def create_room(name: str, creator: User | None = None, *, private: bool = False) -> Room:
     """Create a public or private room; the creator (if any) becomes its first member."""
     name = " ".join(name.split())
+    if "\x00" in name:
+        raise ChatError(BAD_REQUEST, "Room names may not contain NUL characters.")
     if not name or len(name) > MAX_ROOM_NAME_CHARS:
         raise ChatError(BAD_REQUEST, f"Room names are 1-{MAX_ROOM_NAME_CHARS} characters.")
     slug = slugify(name)

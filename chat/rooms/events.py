@@ -106,8 +106,11 @@ def depart(sid: str, state: SocketState, slug: str) -> None:
 
 
 @socketio.on("connect")
-def on_connect(_auth: object = None) -> None:
+def on_connect(_auth: object = None) -> Ack | None:
     """A browser or script connects with its session cookie; anonymous connections are refused."""
+    if realtime().socket(current_sid()) is not None:
+        # Not a new connection: the client emitted an event named "connect" on a live one.
+        return ChatError(BAD_REQUEST, "Unknown event 'connect'.").ack()
     if not current_user.is_authenticated:
         log.info("connect refused: no session (sid %s, %s)", current_sid(), request.remote_addr)
         raise ConnectionRefusedError("Log in first: this connection has no valid session.")
@@ -117,18 +120,23 @@ def on_connect(_auth: object = None) -> None:
         raise ConnectionRefusedError("Too many open connections for this user; close some tabs.")
     live.connected(current_sid(), current_user.id, current_user.username)
     log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), request.remote_addr)
+    return None
 
 
 @socketio.on("disconnect")
-def on_disconnect(reason: object = None) -> None:
+def on_disconnect(reason: object = None) -> Ack | None:
     """The socket went away: its rooms see presence and typing end."""
     sid: str = current_sid()
+    if socketio.server.manager.is_connected(sid, "/"):
+        # A real disconnect is already marked pending here: this is a client's event named "disconnect".
+        return ChatError(BAD_REQUEST, "Unknown event 'disconnect'.").ack()
     state = realtime().disconnected(sid)
     if state is None:
-        return
+        return None
     for slug in list(state.rooms):
         depart(sid, state, slug)
     log.info("disconnect %s (sid %s, %s)", state.username, sid, reason)
+    return None
 
 
 @socketio.on("join")
