@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 DEV_SECRET_FILE = "secret_key"  # noqa: S105 - the file's name, not a secret
 MIN_SECRET_KEY_CHARS = 32
@@ -45,24 +45,19 @@ def database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+Number = TypeVar("Number", int, float)
+
+
+def _number(env: dict[str, str], name: str, default: Number) -> Number:
+    """``env[name]`` read as the type of ``default`` (int or float); unset or empty gives ``default``."""
     value = env.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        return type(default)(value)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {value!r}") from exc
-
-
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    value = env.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from exc
+        kind = "an integer" if isinstance(default, int) else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {value!r}") from exc
 
 
 def _origins(raw: str | None) -> list[str]:
@@ -96,7 +91,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
     if not secret_key:
         secret_key = _dev_secret_key(instance_path)
     redis_url = env.get("REDIS_URL") or None
-    max_event_bytes = _int(env, "MAX_EVENT_BYTES", 1024 * 1024)
+    max_event_bytes = _number(env, "MAX_EVENT_BYTES", 1024 * 1024)
     if max_event_bytes < MIN_EVENT_BYTES:
         raise ConfigError(
             f"MAX_EVENT_BYTES must be at least {MIN_EVENT_BYTES}: the contract acknowledges 64 KiB events"
@@ -108,23 +103,23 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "REDIS_URL": redis_url,
         "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL") or "parley",
         "CORS_ALLOWED_ORIGINS": _origins(env.get("CORS_ALLOWED_ORIGINS")),
-        "PORT": _int(env, "PORT", 5000),
-        "RATE_LIMIT_BURST": _int(env, "RATE_LIMIT_BURST", 20),
-        "RATE_LIMIT_PER_SECOND": _float(env, "RATE_LIMIT_PER_SECOND", 5.0),
+        "PORT": _number(env, "PORT", 5000),
+        "RATE_LIMIT_BURST": _number(env, "RATE_LIMIT_BURST", 20),
+        "RATE_LIMIT_PER_SECOND": _number(env, "RATE_LIMIT_PER_SECOND", 5.0),
         # A process renews its sockets' presence every third of this; a dead one's lapse after it.
-        "PRESENCE_TTL_SECONDS": _float(env, "PRESENCE_TTL_SECONDS", 30.0),
-        "LOGIN_ATTEMPTS_BURST": _int(env, "LOGIN_ATTEMPTS_BURST", 10),
-        "LOGIN_ATTEMPTS_PER_MINUTE": _float(env, "LOGIN_ATTEMPTS_PER_MINUTE", 5.0),
-        "REGISTRATIONS_BURST": _int(env, "REGISTRATIONS_BURST", 10),
-        "REGISTRATIONS_PER_HOUR": _float(env, "REGISTRATIONS_PER_HOUR", 20.0),
-        "MAX_SOCKETS_PER_USER": _int(env, "MAX_SOCKETS_PER_USER", 20),
-        "MAX_ROOMS_PER_SOCKET": _int(env, "MAX_ROOMS_PER_SOCKET", 100),
+        "PRESENCE_TTL_SECONDS": _number(env, "PRESENCE_TTL_SECONDS", 30.0),
+        "LOGIN_ATTEMPTS_BURST": _number(env, "LOGIN_ATTEMPTS_BURST", 10),
+        "LOGIN_ATTEMPTS_PER_MINUTE": _number(env, "LOGIN_ATTEMPTS_PER_MINUTE", 5.0),
+        "REGISTRATIONS_BURST": _number(env, "REGISTRATIONS_BURST", 10),
+        "REGISTRATIONS_PER_HOUR": _number(env, "REGISTRATIONS_PER_HOUR", 20.0),
+        "MAX_SOCKETS_PER_USER": _number(env, "MAX_SOCKETS_PER_USER", 20),
+        "MAX_ROOMS_PER_SOCKET": _number(env, "MAX_ROOMS_PER_SOCKET", 100),
         # Behind N reverse proxies, trust N hops of X-Forwarded-* (client address, https).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
         "SOCKETIO_ADMIN_PASSWORD": env.get("SOCKETIO_ADMIN_PASSWORD") or None,
-        "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
-        "MAX_MESSAGE_CHARS": _int(env, "MAX_MESSAGE_CHARS", 4000),
+        "PROXY_FIX_HOPS": _number(env, "PROXY_FIX_HOPS", 0),
+        "MAX_MESSAGE_CHARS": _number(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.
         "MAX_EVENT_BYTES": max_event_bytes,
         # Forms are small: a larger body is refused with 413 before anything parses it.

@@ -139,3 +139,14 @@ def test_json_logs_when_asked(tmp_path: Path) -> None:
         and record["levelname"] == "INFO"
         and record["name"] == "parley.test"
     )
+
+
+def test_numbers_in_the_environment_are_checked(tmp_path: Path) -> None:
+    settings = from_environment(str(tmp_path), {"RATE_LIMIT_BURST": "7", "RATE_LIMIT_PER_SECOND": "0.5"})
+    assert (settings["RATE_LIMIT_BURST"], settings["RATE_LIMIT_PER_SECOND"]) == (7, 0.5)
+    with pytest.raises(ConfigError, match="RATE_LIMIT_BURST must be an integer"):
+        from_environment(str(tmp_path), {"RATE_LIMIT_BURST": "lots"})
+    with pytest.raises(ConfigError, match="RATE_LIMIT_PER_SECOND must be a number"):
+        from_environment(str(tmp_path), {"RATE_LIMIT_PER_SECOND": "fast"})
+    with pytest.raises(ConfigError, match="MAX_EVENT_BYTES"):
+        from_environment(str(tmp_path), {"MAX_EVENT_BYTES": "1000"})
