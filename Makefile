@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BROWSER_DEPS := node_modules/.package-lock.json
 
-.PHONY: install run test lint typecheck pytest clean cluster
+.PHONY: install run test lint typecheck pytest clean cluster bench bench-quick
 
 install: $(INSTALLED) $(BROWSER_DEPS)
 
@@ -45,3 +45,17 @@ clean:
 # CLUSTER_PORT (default 8080), on the local PostgreSQL and Redis. Ctrl-C stops it.
 cluster: install
 	$(BIN)/python -m deploy.cluster
+
+# The fan-out benchmark beside the Node reference (docs/performance.md). Full
+# mode takes about 25 minutes; bench-quick about 5. Not part of `make test`.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install $(BENCH_INSTALLED)
+	$(BIN)/python benchmarks/run.py --profile
+
+bench-quick: install $(BENCH_INSTALLED)
+	$(BIN)/python benchmarks/run.py --quick
