@@ -1,0 +1,80 @@
+"""CPU cost of handling one `message` event in-process, without sockets or fan-out.
+
+    cd <parley checkout> && python /path/to/benchmarks/handler_cost.py [--messages 2000]
+
+Runs Parley's real handler through Flask-SocketIO's test client on a temporary
+SQLite database (one sender, one other client in the room), and prints the CPU
+(process time) and wall time per message. Quiet and repeatable on a noisy
+machine, so it is the figure to compare patches of the hot path with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path.cwd()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="parley-handler-")
+    os.environ.update(
+        DATABASE_URL=f"sqlite:///{tmp}/h.sqlite3",
+        SECRET_KEY="h" * 64,
+        RATE_LIMIT_BURST="1000000",
+        RATE_LIMIT_PER_SECOND="1000000",
+        LOGIN_ATTEMPTS_BURST="100000",
+        LOG_LEVEL="WARNING",
+    )
+    from chat import create_app
+    from chat.domain import accounts, rooms
+    from chat.extensions import db, socketio
+
+    app = create_app({"WTF_CSRF_ENABLED": False, "TESTING": True})
+    with app.app_context():
+        db.create_all()
+        rooms.ensure_room("bench")
+        accounts.register_user("ada", "password-ada")
+        accounts.register_user("bob", "password-bob")
+    clients = []
+    for name in ("ada", "bob"):
+        http = app.test_client()
+        http.post("/login", data={"username": name, "password": f"password-{name}"})
+        sio = socketio.test_client(app, flask_test_client=http)
+        assert sio.is_connected(), name
+        assert sio.emit("join", {"room": "bench"}, callback=True)["ok"]
+        clients.append(sio)
+    ada, bob = clients
+    n = 0
+    figures = []
+    for _ in range(options.repeat):
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for _ in range(options.messages):
+            n += 1
+            ack = ada.emit(
+                "message", {"room": "bench", "text": "x" * 100, "client_id": f"c{n}"}, callback=True
+            )
+            assert ack["ok"], ack
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        bob.get_received()
+        figures.append(
+            {
+                "cpu_ms_per_message": round(cpu * 1000 / options.messages, 3),
+                "wall_ms_per_message": round(wall * 1000 / options.messages, 3),
+            }
+        )
+    best = min(figures, key=lambda f: f["cpu_ms_per_message"])
+    print(json.dumps({"app": str(Path.cwd()), "messages": options.messages, "runs": figures, "best": best}))
+
+
+if __name__ == "__main__":
+    main()
