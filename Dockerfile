@@ -35,7 +35,7 @@ RUN mkdir chat && touch README.md chat/__init__.py \
     && pip uninstall --yes parley \
     && rm -rf README.md chat build parley.egg-info
 
-COPY Procfile app.py ./
+COPY Procfile app.py gunicorn.conf.py ./
 COPY chat/ chat/
 COPY templates/ templates/
 COPY static/ static/

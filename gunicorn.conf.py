@@ -8,6 +8,10 @@ to cut them off.
 
 import signal
 
+# One worker serves every socket of the instance as greenlets; gunicorn's
+# default of 1,000 connections per worker would cap an instance at 1,000 sockets.
+worker_connections = 10000
+
 
 def post_worker_init(worker):
     from chat.extensions import socketio

@@ -170,6 +170,13 @@ def test_dockerfile_cmd_is_the_procfile_web_command() -> None:
     assert not arguments_of(final_stage(), "ENTRYPOINT")
 
 
+def test_dockerfile_ships_the_gunicorn_settings_the_command_relies_on() -> None:
+    # gunicorn reads ./gunicorn.conf.py by itself: the graceful SIGTERM hand-off and the
+    # connection limit live there, so the image must carry it next to app.py.
+    copied = [src for args in arguments_of(final_stage(), "COPY") for src in copy_parts(args)[1]]
+    assert "gunicorn.conf.py" in copied and "app.py" in copied
+
+
 def test_dockerfile_base_images_are_pinned() -> None:
     names = {stage_name(stage) for stage in stages()}
     for stage in stages():
