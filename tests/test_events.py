@@ -38,6 +38,21 @@ def error_code(ack: dict[str, Any]) -> str:
     return code
 
 
+@pytest.fixture
+def random_room(app: Flask) -> None:
+    """A second public room, which ada's socket has not joined."""
+    with app.app_context():
+        rooms.ensure_room("random")
+
+
+@pytest.fixture
+def ada_in_general(app: Flask, login: Login, ada: User, general: Room) -> SocketIOTestClient:
+    """ada's socket, joined to general."""
+    sock = login(ada).socket()
+    joined(sock)
+    return sock
+
+
 def private_room(app: Flask, owner: User, name: str = "secret") -> None:
     with app.app_context():
         rooms.create_room(name, db.session.get(User, owner.id), private=True)
@@ -196,12 +211,9 @@ def test_message_needs_a_join_on_this_very_socket(app: Flask, login: Login, ada:
     ],
 )
 def test_message_refusals_store_nothing_and_keep_the_connection(
-    app: Flask, login: Login, ada: User, general: Room, payload: object, code: str
+    random_room: None, ada_in_general: SocketIOTestClient, payload: object, code: str
 ) -> None:
-    with app.app_context():
-        rooms.ensure_room("random")
-    sock = login(ada).socket()
-    joined(sock)
+    sock = ada_in_general
     assert error_code(call(sock, "message", payload)) == code
     assert sock.is_connected()
     assert send(sock, "still here", "after")["message"]["seq"] == 1
@@ -319,13 +331,9 @@ def test_typing_ends_when_the_typist_disconnects(
     ],
 )
 def test_typing_refusals(
-    app: Flask, login: Login, ada: User, general: Room, payload: object, code: str
+    random_room: None, ada_in_general: SocketIOTestClient, payload: object, code: str
 ) -> None:
-    with app.app_context():
-        rooms.ensure_room("random")
-    sock = login(ada).socket()
-    joined(sock)
-    assert error_code(call(sock, "typing", payload)) == code
+    assert error_code(call(ada_in_general, "typing", payload)) == code
 
 
 def test_presence_counts_sockets_not_users(
