@@ -240,7 +240,11 @@ class Bench:
             "parley-cluster": lambda: ClusterServer(self, extra_env),
         }
         server = factory[target]()
-        server.start()
+        try:
+            server.start()
+        except BaseException:
+            server.stop()  # whatever did start (a server that never answered, Redis, nginx)
+            raise
         return server
 
     def loadgen(self, args: list[str], timeout: float) -> dict[str, Any]:
@@ -428,6 +432,7 @@ class ClusterServer(Server):
         self.extra_env = extra_env or {}
         self.redis: subprocess.Popen[bytes] | None = None
         self.cluster: Any = None
+        self.db_url = ""
 
     def start(self) -> None:
         b = self.bench
@@ -500,6 +505,8 @@ class ClusterServer(Server):
         if self.cluster is not None:
             self.cluster.stop()
         stop_group(self.redis)
+        if not self.db_url:
+            return
         try:
             import psycopg
 
