@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -61,6 +62,7 @@ class Realtime:
 
     def __init__(self, app: Flask) -> None:
         self.sockets: dict[str, SocketState] = {}
+        self._per_user: Counter[int] = Counter()  # open sockets per user, kept with ``sockets``
         self.presence: Presence
         self.limiter: RateLimiter
         config = app.config
@@ -101,18 +103,27 @@ class Realtime:
 
     def connected(self, sid: str, user_id: int, username: str) -> SocketState:
         self._start_upkeep()
+        previous = self.sockets.get(sid)
+        if previous is not None:
+            self._per_user[previous.user_id] -= 1
         state = self.sockets[sid] = SocketState(user_id, username)
+        self._per_user[user_id] += 1
         return state
 
     def socket_count(self, user_id: int) -> int:
-        """How many sockets ``user_id`` has open on this process."""
-        return sum(1 for state in list(self.sockets.values()) if state.user_id == user_id)
+        """How many sockets ``user_id`` has open on this process (counted, not scanned, per connect)."""
+        return self._per_user[user_id]
 
     def socket(self, sid: str) -> SocketState | None:
         return self.sockets.get(sid)
 
     def disconnected(self, sid: str) -> SocketState | None:
-        return self.sockets.pop(sid, None)
+        state = self.sockets.pop(sid, None)
+        if state is not None:
+            self._per_user[state.user_id] -= 1
+            if self._per_user[state.user_id] <= 0:
+                del self._per_user[state.user_id]
+        return state
 
     def _start_upkeep(self) -> None:
         # Shared presence lapses unless renewed, so each process renews its own
