@@ -31,6 +31,7 @@ import requests
 import socketio
 import websocket
 
+from deploy.cluster import web_command
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,15 +50,6 @@ T = TypeVar("T")
 
 class ServerError(AssertionError):
     """The server did not start, or did not stop, as it should."""
-
-
-def procfile_command(process_type: str = "web") -> str:
-    """The command of ``process_type`` in the repository's Procfile."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, sep, command = line.partition(":")
-        if sep and name.strip() == process_type:
-            return command.strip()
-    raise ServerError(f"the Procfile has no {process_type!r} line")
 
 
 def server_env(database_url: str, port: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -96,7 +88,7 @@ class ServerProcess:
     ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.command = command or procfile_command("web")
+        self.command = command or web_command()
         self.env = server_env(database_url, self.port, extra_env)
         self.log_path = Path(log_dir) / f"{name}-{self.port}.log"
         self.startup_timeout = startup_timeout

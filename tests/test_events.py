@@ -53,6 +53,19 @@ def ada_in_general(app: Flask, login: Login, ada: User, general: Room) -> Socket
     return sock
 
 
+@pytest.fixture
+def ada_and_bob_in_general(
+    app: Flask, login: Login, ada: User, bob: User, general: Room
+) -> tuple[SocketIOTestClient, SocketIOTestClient]:
+    """ada's and bob's sockets, both joined to general, their inboxes emptied."""
+    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
+    joined(ada_sock)
+    joined(bob_sock)
+    ada_sock.get_received()
+    bob_sock.get_received()
+    return ada_sock, bob_sock
+
+
 def private_room(app: Flask, owner: User, name: str = "secret") -> None:
     with app.app_context():
         rooms.create_room(name, db.session.get(User, owner.id), private=True)
@@ -171,11 +184,9 @@ def test_a_second_tab_of_the_sender_receives_the_message(
 
 
 def test_a_retry_is_answered_with_the_stored_message_and_not_broadcast_again(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient], app: Flask
 ) -> None:
-    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
-    joined(ada_sock)
-    joined(bob_sock)
+    ada_sock, bob_sock = ada_and_bob_in_general
     bob_sock.get_received()
     first = send(ada_sock, "once", "same-id")
     retry = send(ada_sock, "once", "same-id")
@@ -291,11 +302,9 @@ def test_history_refusals(
 
 
 def test_typing_reaches_the_others_and_ends_when_the_typist_sends(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient], app: Flask
 ) -> None:
-    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
-    joined(ada_sock)
-    joined(bob_sock)
+    ada_sock, bob_sock = ada_and_bob_in_general
     bob_sock.get_received()
     ada_sock.get_received()
     assert call(ada_sock, "typing", {"room": "general", "typing": True}) == {"ok": True}
@@ -308,11 +317,9 @@ def test_typing_reaches_the_others_and_ends_when_the_typist_sends(
 
 
 def test_typing_ends_when_the_typist_disconnects(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient], app: Flask
 ) -> None:
-    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
-    joined(ada_sock)
-    joined(bob_sock)
+    ada_sock, bob_sock = ada_and_bob_in_general
     call(ada_sock, "typing", {"room": "general", "typing": True})
     bob_sock.get_received()
     ada_sock.disconnect()
