@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat import cli, config, metrics, realtime, security
+from chat.domain.snapshots import Snapshots, snapshots
 from chat.extensions import csrf, db, login_manager, migrate, socketio
 from chat.queue import RedisQueue
 from chat.runtime import detect_async_mode
@@ -116,9 +117,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.session_interface = SessionCookies()
 
+    app.extensions["parley_snapshots"] = Snapshots()
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # Every socket event loads its user: from the process's copy, not a SELECT.
+        if not user_id.isdigit():
+            return None
+        key = int(user_id)
+        return snapshots().attach(("user", key), lambda session: session.get(User, key))
 
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
+from sqlalchemy import event
 
 from chat.domain import rooms
 from chat.extensions import db, socketio
@@ -407,3 +408,25 @@ def test_seq_bounds_beyond_the_column_get_bad_request(
     assert error_code(call(sock, "history", {"room": "general", "before": bound})) == "bad_request"
     page = call(sock, "history", {"room": "general", "limit": bound})
     assert page["ok"], "a huge limit is capped, not refused"
+
+
+def test_a_message_costs_only_its_writes(
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient], app: Flask, backend: str
+) -> None:
+    """The hot path's budget: the user and the public room come from the process's copies, so
+    a message is the seq bump and the insert (one statement on PostgreSQL), nothing else."""
+    ada_sock, _bob_sock = ada_and_bob_in_general
+    assert send(ada_sock, "warm", "w1")["ok"]
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert send(ada_sock, "counted", "c1")["ok"]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements == (["WITH"] if backend == "postgresql" else ["UPDATE", "INSERT"])

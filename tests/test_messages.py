@@ -163,3 +163,25 @@ def test_a_retry_is_answered_whatever_text_it_carries(ctx: None, ada: User, gene
     for text in ("   ", "x" * 5000, "changed"):
         again = post(general, ada, text, "same")
         assert again.duplicate and again.message.id == first.message.id and again.message.text == "original"
+
+
+def test_posting_changes_only_the_rooms_seq(ctx: None, ada: User, general: Room) -> None:
+    # The seq bump is a prebuilt UPDATE fed with parameters: none may become a SET of another column.
+    columns = Room.__table__.c
+    before = db.session.execute(db.select(columns.name, columns.kind, columns.created_at)).one()
+    post(general, ada, "hello", "c1")
+    post(general, ada, "again", "c2")
+    after = db.session.execute(db.select(columns.name, columns.kind, columns.created_at)).one()
+    assert after == before
+    assert db.session.execute(db.select(columns.last_seq)).scalar_one() == 2
+
+
+def test_a_room_found_again_reads_its_seq_fresh(app: Flask, ada: User, general: Room) -> None:
+    # Rooms are kept per process after their first lookup; their last_seq must never come from that copy.
+    with app.app_context():
+        assert rooms.find_room("general").last_seq == 0
+    with app.app_context():
+        post(general, ada, "one", "c1")
+        post(general, ada, "two", "c2")
+    with app.app_context():
+        assert rooms.find_room("general").last_seq == 2

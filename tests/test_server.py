@@ -327,7 +327,7 @@ def test_python_app_py_serves_under_eventlet(tmp_path: Path) -> None:
 def lock_waiters(observer: psycopg.Connection[Any]) -> int:
     row = observer.execute(
         "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE rooms%'"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%UPDATE rooms%'"
     ).fetchone()
     assert row is not None
     return int(row[0])

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
+from chat.domain.snapshots import snapshots
 from chat.extensions import db
 from chat.models import Membership, Room, User
 
@@ -67,7 +68,12 @@ def ensure_room(name: str, *, private: bool = False) -> tuple[Room, bool]:
 def find_room(slug: str) -> Room | None:
     if not SLUG_RE.fullmatch(slug):
         return None
-    return db.session.scalar(select(Room).where(Room.slug == slug))
+    # Every message looks its room up: from the process's copy, with last_seq read fresh when used.
+    return snapshots().attach(
+        ("room", slug),
+        lambda session: session.scalar(select(Room).where(Room.slug == slug)),
+        expire=("last_seq",),
+    )
 
 
 def room_for(user: User, slug: str) -> Room:
