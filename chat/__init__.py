@@ -7,8 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, has_request_context, render_template, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, has_request_context, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import text
@@ -56,6 +56,13 @@ class SessionCookies(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # After its connect, a socket's events run on Flask-SocketIO's own copy of the
+        # session, which replaces whatever is opened here: skip verifying the cookie again.
+        if "saved_session" in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
