@@ -811,14 +811,19 @@ def plot(summary: dict[str, Any], path: Path, quick: bool) -> None:
 
 
 # ------------------------------------------------------------------ profile
-def profile(bench: Bench, stamp: str) -> dict[str, Any]:
-    """S1 on Parley with py-spy attached to the worker: an SVG, collapsed stacks, a dump, top functions."""
+# S1 after its 100 joins; S2 once its 1,000 clients have joined (11-16 s of joins at 1,000)
+PROFILED = {"S1": {"duration": 45, "settle": 6}, "S2": {"duration": 75, "settle": 30}}
+
+
+def profile(bench: Bench, scenario: str) -> dict[str, Any]:
+    """A scenario on Parley with py-spy attached to the worker: an SVG, collapsed stacks, a dump, top functions."""
     pyspy = str(Path(bench.python).parent / "py-spy")
+    name = scenario.lower()
     server = bench.start("parley")
     out: dict[str, Any] = {}
     try:
         pid = server.pids()[0]
-        spec = dict(SCENARIOS["S1"], duration=45)
+        spec = dict(SCENARIOS[scenario], duration=PROFILED[scenario]["duration"])
         gen = subprocess.Popen(
             [
                 "taskset",
@@ -826,16 +831,16 @@ def profile(bench: Bench, stamp: str) -> dict[str, Any]:
                 LOADGEN_CPU,
                 bench.node,
                 str(HERE / "load.mjs"),
-                *loadgen_args("S1-profile", spec, server, bench, False),
+                *loadgen_args(f"{scenario}-profile", spec, server, bench, False),
                 "--max-seconds",
-                "200",
+                "300",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        time.sleep(6)
-        svg, raw = RESULTS / "profile-s1.svg", RESULTS / "profile-s1.txt"
+        time.sleep(PROFILED[scenario]["settle"])
+        svg, raw = RESULTS / f"profile-{name}.svg", RESULTS / f"profile-{name}.txt"
         subprocess.run(
             [pyspy, "record", "-d", "15", "--pid", str(pid), "-o", str(svg)], timeout=60, capture_output=True
         )
@@ -845,18 +850,20 @@ def profile(bench: Bench, stamp: str) -> dict[str, Any]:
             capture_output=True,
         )
         dump = subprocess.run([pyspy, "dump", "--pid", str(pid)], timeout=60, capture_output=True, text=True)
-        (RESULTS / "profile-s1-dump.txt").write_text(dump.stdout + dump.stderr)
+        (RESULTS / f"profile-{name}-dump.txt").write_text(dump.stdout + dump.stderr)
         top = subprocess.run(
             [bench.python, str(HERE / "profile_summary.py"), str(raw), "--top", "30"],
             timeout=60,
             capture_output=True,
             text=True,
         )
-        (RESULTS / "profile-s1-top.txt").write_text(top.stdout + top.stderr)
-        stdout, _ = gen.communicate(timeout=240)
+        (RESULTS / f"profile-{name}-top.txt").write_text(top.stdout + top.stderr)
+        stdout, _ = gen.communicate(timeout=360)
         lines = [line for line in stdout.splitlines() if line.startswith("{")]
         out = {
-            "files": [str(p.relative_to(HERE.parent)) for p in (svg, raw, RESULTS / "profile-s1-top.txt")],
+            "files": [
+                str(p.relative_to(HERE.parent)) for p in (svg, raw, RESULTS / f"profile-{name}-top.txt")
+            ],
             "run_under_profiler": json.loads(lines[-1]) if lines else None,
         }
         log("profile written:", ", ".join(out["files"]))
@@ -993,7 +1000,9 @@ def main() -> None:
     parser.add_argument(
         "--runs", type=int, default=0, help="runs per scenario and target (default 2, quick 1)"
     )
-    parser.add_argument("--profile", action="store_true", help="also profile Parley under S1 with py-spy")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile Parley under S1 and S2 with py-spy"
+    )
     parser.add_argument(
         "--publish",
         action="store_true",
@@ -1112,7 +1121,8 @@ def main() -> None:
                         )
                     save()
         if options.profile:
-            meta["profile"] = profile(bench, stamp)
+            meta["profile"] = profile(bench, "S1")
+            meta["profile_s2"] = profile(bench, "S2")
     finally:
         doc = save(final=True)
         shutil.rmtree(bench.tmp, ignore_errors=True) if not os.environ.get("BENCH_KEEP_TMP") else None
