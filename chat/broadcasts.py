@@ -45,18 +45,19 @@ def typing_changed(slug: str, username: str, typing: bool, skip_sid: str | None 
     )
 
 
-def catch_up(delivered: dict[str, int]) -> None:
+def catch_up(delivered: dict[str, int], why: str = "queue back") -> None:
     """Re-deliver, to this process's sockets only, messages stored after ``delivered[slug]``.
 
-    Called when the queue's subscriber comes back after a Redis outage; seqs a
-    client already has are ignored by it, so re-delivering is always safe.
+    Called when the queue's subscriber comes back after a Redis outage, and by
+    ``reconcile``; seqs a client already has are ignored by it, so
+    re-delivering is always safe.
     """
     from chat.domain import messages, rooms
     from chat.realtime import realtime
 
     queue = socketio.server.manager
     local_rooms = {slug for state in list(realtime().sockets.values()) for slug in state.rooms}
-    log.info("queue back: catching up %d rooms with sockets here", len(local_rooms))
+    log.info("%s: catching up %d rooms with sockets here", why, len(local_rooms & delivered.keys()))
     for slug in sorted(local_rooms):
         room = rooms.find_room(slug)
         if room is None or slug not in delivered:
@@ -66,4 +67,39 @@ def catch_up(delivered: dict[str, int]) -> None:
             queue.deliver_here("message", message.to_dict(), channel(slug))
             queue.note_delivered(slug, message.seq)
         if page.messages:
-            log.info("re-delivered %d messages of %s missed during a queue outage", len(page.messages), slug)
+            log.info("re-delivered %d messages of %s (%s)", len(page.messages), slug, why)
+
+
+def reconcile(behind_before: dict[str, int]) -> dict[str, int]:
+    """Anti-entropy for the queue: deliver here what was stored but never came through it.
+
+    Pub/sub can drop a publish with no sign on this side (a publish that
+    failed on the sending instance, a re-subscription that left a window).
+    Clients would fill such a gap only when the room's next message arrives,
+    which in a quiet room may be never. So every upkeep tick compares each
+    room that has sockets here with its stored ``last_seq``; a room that is
+    still behind the seq it was already behind at the previous tick (so
+    nothing is merely in flight) is caught up from the database. Returns
+    the rooms behind now, for the next tick.
+    """
+    from chat.domain import rooms
+    from chat.realtime import realtime
+
+    delivered: dict[str, int] | None = getattr(socketio.server.manager, "delivered", None)
+    if delivered is None:  # no message queue: one process delivers everything itself
+        return {}
+    local_rooms = {slug for state in list(realtime().sockets.values()) for slug in state.rooms}
+    watched = sorted(slug for slug in local_rooms if slug in delivered)
+    if not watched:
+        return {}
+    stored = rooms.last_seqs(watched)
+    behind = {slug: seq for slug, seq in stored.items() if seq > delivered.get(slug, 0)}
+    stuck = {
+        slug: delivered[slug]
+        for slug in behind
+        if slug in behind_before and delivered[slug] < behind_before[slug]
+    }
+    if stuck:
+        log.warning("rooms behind what is stored for a whole upkeep tick: %s", ", ".join(sorted(stuck)))
+        catch_up(stuck, why="reconcile")
+    return behind

@@ -89,6 +89,8 @@ class Realtime:
         )
         self.shared = client is not None
         self.renew_every = app.config["PRESENCE_TTL_SECONDS"] / 3
+        self.app = app
+        self._behind: dict[str, int] = {}  # rooms found behind their stored seq at the last tick
         self._upkeep_started = False
         self._lock = threading.Lock()
 
@@ -142,6 +144,11 @@ class Realtime:
                 self.upkeep_once()
             except Exception:
                 log.exception("presence upkeep failed; retrying in %.0f s", self.renew_every)
+            try:
+                with self.app.app_context():
+                    self._behind = broadcasts.reconcile(self._behind)
+            except Exception as exc:  # the database may be down; the next tick tries again
+                log.warning("reconcile skipped: %s", exc.__class__.__name__)
 
     def upkeep_once(self) -> None:
         """Renew this process's presence entries; announce users whose presence lapsed."""

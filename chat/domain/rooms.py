@@ -76,6 +76,12 @@ def find_room(slug: str) -> Room | None:
     )
 
 
+def last_seqs(slugs: list[str]) -> dict[str, int]:
+    """The stored ``last_seq`` of each room in ``slugs``, in one query."""
+    rows = db.session.execute(select(Room.slug, Room.last_seq).where(Room.slug.in_(slugs)))
+    return {slug: last_seq for slug, last_seq in rows}
+
+
 def room_for(user: User, slug: str) -> Room:
     """The room ``slug`` if ``user`` may read it; refuse unknown rooms and non-members."""
     room = find_room(slug)
