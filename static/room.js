@@ -321,6 +321,13 @@
       return;
     }
     joinFailures = 0;
+    if (Number.isInteger(ack.last_seq) && ack.last_seq < state.lastContiguous) {
+      // The room's history is shorter than what this page holds (a restored database):
+      // some of what is shown no longer exists, and new messages will reuse those seqs.
+      // Start over from what the server has.
+      window.location.reload();
+      return;
+    }
     state.joined = true;
     setConnection('online', 'online');
     if (Array.isArray(ack.members)) updateMembers(ack.members);

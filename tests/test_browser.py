@@ -10,6 +10,7 @@ docs/screenshots/ on each run.
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -442,6 +443,34 @@ def test_messages_sent_offline_go_out_once_when_back_online(
     ada.reload()
     wait_online(ada)
     assert [(m["seq"], m["author"], m["text"]) for m in shown(ada)] == rows
+
+
+def test_a_page_holding_more_than_a_restored_database_starts_over(
+    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]]
+) -> None:
+    (ada_account,) = people("ada")
+    slug = ada_account.create_room(unique("restore "))
+    ada = tabs.room(ada_account, slug)
+    for text in ["kept", "lost one", "lost two"]:
+        send(ada, text)
+    wait_for_texts(ada, ["kept", "lost one", "lost two"])
+    # The operator restores a backup taken after the first message (docs/security.md).
+    with sqlite3.connect(server.db_path) as database:
+        database.execute(
+            "DELETE FROM messages WHERE seq > 1 AND room_id = (SELECT id FROM rooms WHERE slug = ?)", (slug,)
+        )
+        database.execute("UPDATE rooms SET last_seq = 1 WHERE slug = ?", (slug,))
+    database.close()
+    # The page reconnects (its transport dropped here), re-joins with since = 3 and hears
+    # last_seq = 1: what it shows beyond that is gone, so it loads the room afresh.
+    with ada.expect_navigation(timeout=WAIT_MS):
+        ada.evaluate("() => window.parley.socket.io.engine.close()")
+    wait_online(ada)
+    assert [(m["seq"], m["text"]) for m in shown(ada)] == [(1, "kept")]
+    # The next message takes seq 2 again, and the page shows it rather than the old seq 2.
+    send(ada, "after the restore")
+    wait_for_texts(ada, ["kept", "after the restore"])
+    assert [(m["seq"], m["text"]) for m in shown(ada)] == [(1, "kept"), (2, "after the restore")]
 
 
 # -- 5. reload and older history ----------------------------------------------------------------
