@@ -87,11 +87,12 @@ def post_message(
 ) -> Posted:
     """Store a message in ``room`` exactly once per ``(author, client_id)``.
 
-    The seq comes from bumping ``rooms.last_seq`` inside the insert's own
-    transaction: the row lock that the UPDATE takes serialises writers to one
-    room until commit, so seqs are gap-free (a rollback returns the number) and
-    follow commit order. Callers check access first; ``throttle`` (the rate
-    limit) runs only for a new message, so a retry is never refused by it.
+    The seq comes from bumping ``rooms.last_seq`` in the insert's own
+    transaction (on PostgreSQL, its own statement): the row lock that the
+    UPDATE takes serialises writers to one room until commit, so seqs are
+    gap-free (a rollback returns the number) and follow commit order. Callers
+    check access first; ``throttle`` (the rate limit) runs only for a new
+    message, so a retry is never refused by it.
     """
     client_id = clean_client_id(client_id)
     try:
@@ -139,9 +140,10 @@ def post_message(
     return Posted(message, duplicate=False)
 
 
-# The hot path's statements, built once (bound parameters are named so that
-# none matches a column of rooms, which an UPDATE would add to its SET): constructing a statement costs more
+# The hot path's statements, built once: constructing a statement costs more
 # Python than executing it, and a prebuilt one keeps its compiled form cached.
+# No bound parameter is named like a column of rooms: an UPDATE would take it
+# for one more SET (test_posting_changes_only_the_rooms_seq).
 NEW_MESSAGE = ("room_id", "user_id", "client_id", "text", "created_at")
 BUMP_SEQ = (
     update(ROOMS)
