@@ -22,6 +22,34 @@ def channel(slug: str) -> str:
     return f"room:{slug}"
 
 
+LOGIN_PREFIX = "login:"
+
+
+def login_channel(login_id: str) -> str:
+    """The Socket.IO room of every socket opened with one login (one browser's session)."""
+    return f"{LOGIN_PREFIX}{login_id}"
+
+
+def login_ended(login_id: str) -> None:
+    """Logging out ends that login's open sockets too, on every process.
+
+    Flask-SocketIO keeps a copy of the session per socket, so without this a
+    tab left open would go on chatting as the user who just logged out. With
+    the queue, closing the room reaches every process, and each disconnects
+    its own sockets in it first (``RedisQueue._handle_close_room``).
+    """
+    room = login_channel(login_id)
+    if not hasattr(socketio.server.manager, "delivered"):  # no queue: every socket is here
+        disconnect_here(room)
+    socketio.close_room(room)
+
+
+def disconnect_here(room: str) -> None:
+    """Disconnect this process's sockets in ``room`` (their disconnect handlers run as usual)."""
+    for sid, _eio_sid in list(socketio.server.manager.get_participants("/", room)):
+        socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
+
 def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None:
     """A committed message, to everyone in its room but the sending socket."""
     MESSAGES_BROADCAST.inc()

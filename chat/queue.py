@@ -41,6 +41,15 @@ class RedisQueue(socketio.RedisManager):  # type: ignore[misc]
             self.note_delivered(str(data.get("room")), data["seq"])
         super()._handle_emit(message)
 
+    def _handle_close_room(self, message: dict[str, Any]) -> None:
+        # Closing a login's room is how a logout reaches every process (broadcasts.login_ended).
+        from chat.broadcasts import LOGIN_PREFIX, disconnect_here
+
+        room = message.get("room")
+        if isinstance(room, str) and room.startswith(LOGIN_PREFIX):
+            disconnect_here(room)
+        super()._handle_close_room(message)
+
     def deliver_here(self, event: str, data: Any, room: str) -> None:
         """Emit to this process's sockets in ``room`` only, bypassing Redis."""
         socketio.manager.Manager.emit(self, event, data, namespace="/", room=room)

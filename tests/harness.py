@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import socketio
@@ -273,6 +274,24 @@ def create_users(base_url: str, *usernames: str, password: str = PASSWORD) -> No
 def login_cookie(base_url: str, username: str, password: str = PASSWORD) -> str:
     """Log in through the real form (with its CSRF token); the ``Cookie`` header of that session."""
     return _submit_form(base_url, "/login", username, password)
+
+
+def logout(base_url: str, cookie: str) -> None:
+    """Log the session of ``cookie`` out through the real button (a form with its CSRF token)."""
+    with requests.Session() as http:
+        # Into the jar, so that the session cookie the page may refresh (the CSRF seed) goes back.
+        host = urlsplit(base_url).hostname
+        for pair in cookie.split("; "):
+            name, _, value = pair.partition("=")
+            http.cookies.set(name, value, domain=host, path="/")
+        page = http.get(f"{base_url}/rooms", timeout=CALL_TIMEOUT)
+        page.raise_for_status()
+        token = next((m.group(1) for r in CSRF_RE if (m := r.search(page.text))), None)
+        assert token, "the room list has no CSRF token"
+        response = http.post(
+            f"{base_url}/logout", data={"csrf_token": token}, allow_redirects=False, timeout=CALL_TIMEOUT
+        )
+        assert response.status_code == 302, f"/logout: {response.status_code} {response.text[:300]}"
 
 
 class ChatClient(socketio.Client):  # type: ignore[misc]

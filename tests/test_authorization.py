@@ -322,10 +322,21 @@ def test_logging_out_stops_new_sockets(logged_out: tuple[Browser, SocketIOTestCl
     assert not browser.socket().is_connected()
 
 
-def test_logging_out_leaves_an_open_socket_its_identity(
-    logged_out: tuple[Browser, SocketIOTestClient],
+def test_logging_out_ends_the_sockets_of_that_login_only(
+    app: Flask, login: Login, ada: User, bob: User, general: Room
 ) -> None:
-    """A known limit (docs/security.md): a socket keeps the session it connected with until it disconnects."""
-    _, sock = logged_out
-    ack = call(sock, "message", {"room": "general", "text": "still me", "client_id": "after-logout"})
+    """The contract's "/logout ends the session": the tabs of that browser lose their sockets;
+    ada's other device (another login) and bob keep theirs."""
+    this_browser, other_device = login(ada), login(ada)
+    tab, second_tab = this_browser.socket(), this_browser.socket()
+    elsewhere, bobs = other_device.socket(), login(bob).socket()
+    for sock in (tab, second_tab, elsewhere, bobs):
+        assert call(sock, "join", {"room": "general"})["ok"]
+    inbox(bobs)
+    assert this_browser.post_form("/logout", {}).status_code == 302
+    assert not tab.is_connected() and not second_tab.is_connected()
+    assert elsewhere.is_connected() and bobs.is_connected()
+    ack = call(elsewhere, "message", {"room": "general", "text": "still here", "client_id": "other-device"})
     assert ack["ok"] and ack["message"]["username"] == "ada"
+    # ada is still online through her other device: no one is told she left.
+    assert [name for name, _ in inbox(bobs)] == ["message"]

@@ -25,6 +25,7 @@ import redis
 
 from deploy.cluster import Cluster
 from tests.chat_client import ResumingClient, login, register, wait_until
+from tests.harness import logout
 from tests.services import REDIS_HOST, REDIS_PORT, free_port, port_open, require, scratch_postgres_database
 from tests.tcp_proxy import TcpProxy
 
@@ -388,3 +389,17 @@ def test_a_message_whose_publish_was_lost_still_reaches_every_instance(cluster: 
         assert logged() - before == 3
     finally:
         close_all(clients)
+
+
+def test_logging_out_on_one_instance_ends_that_logins_sockets_on_every_instance(cluster: Cluster) -> None:
+    cookie = register(cluster.url, "leaver", PASSWORD)
+    other_device = login(cluster.url, "leaver", PASSWORD)
+    tabs = [ResumingClient(member.url, cookie, reconnect=False).connect() for member in cluster.members[:2]]
+    elsewhere = ResumingClient(cluster.members[2].url, other_device, reconnect=False).connect()
+    try:
+        logout(cluster.members[2].url, cookie)  # through the instance that holds neither tab
+        wait_until(lambda: all(tab.disconnects == 1 for tab in tabs), 10, "both tabs disconnected")
+        assert elsewhere.disconnects == 0
+        assert elsewhere.send("still here", "after-the-logout")["ok"]
+    finally:
+        close_all([*tabs, elsewhere])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from chat import broadcasts
 from chat.auth import bp
 from chat.auth.forms import LoginForm, RegisterForm
 from chat.domain import accounts
@@ -23,6 +25,8 @@ def start_session(user: User) -> None:
     """Log ``user`` in on a fresh session: nothing from before the login carries over."""
     session.clear()
     login_user(user)
+    # Names this login, so that logging out can end the sockets opened with it.
+    session["login"] = secrets.token_urlsafe(16)
 
 
 def safe_next(target: str | None) -> str:
@@ -82,6 +86,9 @@ def login() -> Response | tuple[str, int] | str:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    login_id = session.get("login")
     logout_user()
+    if isinstance(login_id, str):
+        broadcasts.login_ended(login_id)
     flash("You are logged out.")
     return redirect(url_for("auth.login"))

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy.exc import SQLAlchemyError
@@ -119,6 +119,9 @@ def on_connect(_auth: object = None) -> Ack | None:
         log.info("connect refused: %s has too many sockets", current_user.username)
         raise ConnectionRefusedError("Too many open connections for this user; close some tabs.")
     live.connected(current_sid(), current_user.id, current_user.username)
+    login_id = session.get("login")
+    if isinstance(login_id, str):  # so that logging out ends this socket too
+        join_room(broadcasts.login_channel(login_id))
     log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), request.remote_addr)
     return None
 
