@@ -13,8 +13,15 @@ from typing import Any
 
 from chat.extensions import socketio
 from chat.metrics import MESSAGES_BROADCAST
+from chat.queue import RedisQueue
 
 log = logging.getLogger("parley.broadcasts")
+
+
+def message_queue() -> RedisQueue | None:
+    """This process's Redis message queue, or None when the process serves alone."""
+    manager = socketio.server.manager
+    return manager if isinstance(manager, RedisQueue) else None
 
 
 def channel(slug: str) -> str:
@@ -39,7 +46,7 @@ def login_ended(login_id: str) -> None:
     its own sockets in it first (``RedisQueue._handle_close_room``).
     """
     room = login_channel(login_id)
-    if not hasattr(socketio.server.manager, "delivered"):  # no queue: every socket is here
+    if message_queue() is None:  # every socket is here
         disconnect_here(room)
     socketio.close_room(room)
 
@@ -58,9 +65,9 @@ def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None
 
 def joined_at(slug: str, seq: int) -> None:
     """A socket here joined ``slug`` when its newest seq was ``seq``: catch-up starts from there."""
-    note = getattr(socketio.server.manager, "note_delivered", None)
-    if note is not None:
-        note(slug, seq)
+    queue = message_queue()
+    if queue is not None:
+        queue.note_delivered(slug, seq)
 
 
 def presence_changed(slug: str, username: str, online: bool) -> None:
@@ -83,12 +90,14 @@ def catch_up(delivered: dict[str, int], why: str = "queue back") -> None:
     from chat.domain import messages, rooms
     from chat.realtime import realtime
 
-    queue = socketio.server.manager
-    local_rooms = {slug for state in list(realtime().sockets.values()) for slug in state.rooms}
-    log.info("%s: catching up %d rooms with sockets here", why, len(local_rooms & delivered.keys()))
-    for slug in sorted(local_rooms):
+    queue = message_queue()
+    if queue is None:
+        return
+    behind = sorted(realtime().rooms_with_sockets() & delivered.keys())
+    log.info("%s: catching up %d rooms with sockets here", why, len(behind))
+    for slug in behind:
         room = rooms.find_room(slug)
-        if room is None or slug not in delivered:
+        if room is None:
             continue
         page = messages.history(room, after=delivered[slug], limit=messages.HISTORY_MAX_LIMIT)
         for message in page.messages:
@@ -113,15 +122,15 @@ def reconcile(behind_before: dict[str, int]) -> dict[str, int]:
     from chat.domain import rooms
     from chat.realtime import realtime
 
-    delivered: dict[str, int] | None = getattr(socketio.server.manager, "delivered", None)
-    if delivered is None:  # no message queue: one process delivers everything itself
+    queue = message_queue()
+    if queue is None:  # one process delivers everything itself
         return {}
-    local_rooms = {slug for state in list(realtime().sockets.values()) for slug in state.rooms}
-    watched = sorted(slug for slug in local_rooms if slug in delivered)
+    delivered = queue.delivered
+    watched = sorted(realtime().rooms_with_sockets() & delivered.keys())
     if not watched:
         return {}
     stored = rooms.last_seqs(watched)
-    behind = {slug: seq for slug, seq in stored.items() if seq > delivered.get(slug, 0)}
+    behind = {slug: seq for slug, seq in stored.items() if seq > delivered[slug]}
     stuck = {
         slug: delivered[slug]
         for slug in behind

@@ -112,6 +112,10 @@ class Realtime:
         self._per_user[user_id] += 1
         return state
 
+    def rooms_with_sockets(self) -> set[str]:
+        """The chat rooms that at least one socket of this process has joined."""
+        return {slug for state in list(self.sockets.values()) for slug in state.rooms}
+
     def socket_count(self, user_id: int) -> int:
         """How many sockets ``user_id`` has open on this process (counted, not scanned, per connect)."""
         return self._per_user[user_id]
