@@ -55,36 +55,29 @@ BENCH_ENV = {
 PASSWORD = "bench-password-1"
 USERS = 1000
 
+S1 = {
+    "clients": 100,
+    "senders": 10,
+    "rate": 10,
+    "duration": 20,
+    "quick_duration": 6,
+    "targets": ["parley", "reference", "parley-eventlet", "bare-gevent", "bare-eventlet"],
+}
+S2 = {
+    "clients": 1000,
+    "senders": 10,
+    "rate": 5,
+    "duration": 20,
+    "quick_duration": 6,
+    "targets": ["parley", "reference"],
+    "drain": 15,
+}
 # name -> clients, senders, per-sender rate, seconds; steps: total msg/s per step (S3)
 SCENARIOS: dict[str, dict[str, Any]] = {
-    "S1": {
-        "clients": 100,
-        "senders": 10,
-        "rate": 10,
-        "duration": 20,
-        "quick_duration": 6,
-        "targets": ["parley", "reference", "parley-eventlet", "bare-gevent", "bare-eventlet"],
-    },
-    "S2": {
-        "clients": 1000,
-        "senders": 10,
-        "rate": 5,
-        "duration": 20,
-        "quick_duration": 6,
-        "targets": ["parley", "reference"],
-        "drain": 15,
-    },
+    "S1": S1,
+    "S2": S2,
     # S2 with raw-`ws` receivers: the load generator then has CPU to spare (see loadgen_cpu_util)
-    "S2lite": {
-        "clients": 1000,
-        "senders": 10,
-        "rate": 5,
-        "duration": 20,
-        "quick_duration": 6,
-        "targets": ["parley", "reference"],
-        "drain": 15,
-        "client_impl": "lite",
-    },
+    "S2lite": {**S2, "client_impl": "lite"},
     "S3": {
         "clients": 200,
         "senders": 10,
@@ -118,14 +111,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "join": False,
         "connect_timeout": 5000,
     },
-    "S1x2": {
-        "clients": 100,
-        "senders": 10,
-        "rate": 10,
-        "duration": 20,
-        "quick_duration": 6,
-        "targets": ["parley-cluster"],
-    },
+    "S1x2": {**S1, "targets": ["parley-cluster"]},
 }
 
 
