@@ -231,13 +231,19 @@ CSRF_RE = (
 )
 
 
+def _form_token(http: requests.Session, url: str) -> str:
+    """GET the page at ``url`` in ``http``'s session; the CSRF token of its form."""
+    page = http.get(url, timeout=CALL_TIMEOUT)
+    page.raise_for_status()
+    token = next((m.group(1) for r in CSRF_RE if (m := r.search(page.text))), None)
+    assert token, f"the page {url} has no CSRF token"
+    return token
+
+
 def _submit_form(base_url: str, path: str, username: str, password: str) -> str:
     """GET ``path``, POST its form back with the CSRF token; the ``Cookie`` header of the session."""
     with requests.Session() as http:
-        page = http.get(f"{base_url}{path}", timeout=CALL_TIMEOUT)
-        page.raise_for_status()
-        token = next((m.group(1) for r in CSRF_RE if (m := r.search(page.text))), None)
-        assert token, f"the page {path} has no CSRF token"
+        token = _form_token(http, f"{base_url}{path}")
         response = http.post(
             f"{base_url}{path}",
             data={"username": username, "password": password, "csrf_token": token},
@@ -284,10 +290,7 @@ def logout(base_url: str, cookie: str) -> None:
         for pair in cookie.split("; "):
             name, _, value = pair.partition("=")
             http.cookies.set(name, value, domain=host, path="/")
-        page = http.get(f"{base_url}/rooms", timeout=CALL_TIMEOUT)
-        page.raise_for_status()
-        token = next((m.group(1) for r in CSRF_RE if (m := r.search(page.text))), None)
-        assert token, "the room list has no CSRF token"
+        token = _form_token(http, f"{base_url}/rooms")
         response = http.post(
             f"{base_url}/logout", data={"csrf_token": token}, allow_redirects=False, timeout=CALL_TIMEOUT
         )
