@@ -32,4 +32,4 @@ except ConfigError as unsafe:
     sys.exit(f"parley: refusing to start: {unsafe}")
 
 if __name__ == "__main__":
-    socketio.run(app, host=os.environ.get("HOST", "127.0.0.1"), port=app.config["PORT"])
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"])

@@ -6,7 +6,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from chat import broadcasts
 from chat.domain import accounts, messages, rooms
 from chat.domain.errors import NOT_FOUND, ChatError
 
@@ -66,7 +65,6 @@ def announce(room: str, text: str) -> None:
         posted = messages.announce(found, text)
     except ChatError as refusal:
         raise click.ClickException(refusal.message) from refusal
-    broadcasts.message_stored(posted.message.to_dict())
     live = (
         "delivered live"
         if current_app.config["REDIS_URL"]

@@ -16,6 +16,7 @@ DEV_SECRET_FILE = "secret_key"  # noqa: S105 - the file's name, not a secret
 MIN_SECRET_KEY_CHARS = 32
 MIN_EVENT_BYTES = 80 * 1024  # 64 KiB events plus their framing
 # Set by the platforms we deploy to: their presence means production.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PLATFORM_MARKERS = ("RENDER", "K_SERVICE", "KUBERNETES_SERVICE_HOST", "DYNO")
 
 
@@ -58,6 +59,13 @@ def _number(env: dict[str, str], name: str, default: Number) -> Number:
     except ValueError as exc:
         kind = "an integer" if isinstance(default, int) else "a number"
         raise ConfigError(f"{name} must be {kind}, got {value!r}") from exc
+
+
+def _log_level(raw: str | None) -> str:
+    level = (raw or "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return level
 
 
 def _origins(raw: str | None) -> list[str]:
@@ -114,10 +122,14 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "REGISTRATIONS_PER_HOUR": _number(env, "REGISTRATIONS_PER_HOUR", 20.0),
         "MAX_SOCKETS_PER_USER": _number(env, "MAX_SOCKETS_PER_USER", 20),
         "MAX_ROOMS_PER_SOCKET": _number(env, "MAX_ROOMS_PER_SOCKET", 100),
-        # Behind N reverse proxies, trust N hops of X-Forwarded-* (client address, https).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
+        "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),
+        # Where `python app.py` listens (the Procfile's gunicorn takes HOST and PORT from its command line).
+        "HOST": env.get("HOST") or "127.0.0.1",
+        "SOCKETIO_ADMIN_USER": env.get("SOCKETIO_ADMIN_USER") or "admin",
         "SOCKETIO_ADMIN_PASSWORD": env.get("SOCKETIO_ADMIN_PASSWORD") or None,
+        # Behind N reverse proxies, trust N hops of X-Forwarded-* (client address, https).
         "PROXY_FIX_HOPS": _number(env, "PROXY_FIX_HOPS", 0),
         "MAX_MESSAGE_CHARS": _number(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.

@@ -1,17 +1,23 @@
-"""Probes for load balancers and orchestrators, and the vendored browser client."""
+"""What operators and browsers fetch besides pages: probes, metrics and the vendored client."""
 
 from __future__ import annotations
 
+import gc
+import hmac
 import logging
+import sys
 from pathlib import Path
 
 import redis
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, request, send_from_directory
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from chat.extensions import db
+from chat import live, metrics
+from chat.extensions import db, socketio
+from chat.internals import queued_packets
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("parley.health")
@@ -49,8 +55,35 @@ def readyz() -> tuple[dict[str, object], int]:
     return {"status": "ok"}, 200
 
 
+@bp.route("/metrics")
+def prometheus() -> Response:
+    """Prometheus text format, for the bearer of ``METRICS_TOKEN``; without it the endpoint does not exist."""
+    token = current_app.config["METRICS_TOKEN"]
+    if not token:
+        abort(404)
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(offered.encode(), token.encode()):
+        return Response("metrics need the bearer token\n", 401, {"WWW-Authenticate": "Bearer"})
+    refresh_live_gauges()
+    return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def refresh_live_gauges() -> None:
+    """Set the gauges that are read on scrape: sockets, joins, greenlets, unsent packets."""
+    states = live.sockets().states()
+    metrics.SOCKETS.set(len(states))
+    metrics.ROOMS_JOINED.set(sum(len(state.rooms) for state in states))
+    greenlet = sys.modules.get("greenlet")
+    if greenlet is not None:
+        metrics.GREENLETS.set(
+            sum(1 for obj in gc.get_objects() if isinstance(obj, greenlet.greenlet) and not obj.dead)
+        )
+    metrics.OUTGOING.set(queued_packets(socketio.server))
+
+
 @bp.route("/vendor/socket.io.min.js")
 def socketio_client() -> Response:
+    """The official socket.io-client for the browser, from ``node_modules`` (``npm ci``)."""
     directory = Path(current_app.config["VENDOR_DIR"]) / SOCKETIO_CLIENT
     if not (directory / "socket.io.min.js").is_file():
         log.error("socket.io-client missing in %s: run `npm ci`", directory)

@@ -6,8 +6,9 @@ import logging
 
 from flask import Flask
 
+from chat import live
 from chat.extensions import socketio
-from chat.realtime import Realtime
+from chat.internals import abort_transport
 
 log = logging.getLogger("parley.lifecycle")
 
@@ -22,17 +23,11 @@ def drain(app: Flask) -> int:
     handler still writing finishes its transaction; if its ack is lost, the
     client's retry with the same client_id is answered as a duplicate.
     """
-    live: Realtime = app.extensions["parley"]
-    server = socketio.server
-    sids = list(live.sockets)
+    sids = live.state(app).sockets.sids()
     log.info("draining: asking %d sockets to reconnect elsewhere", len(sids))
     for sid in sids:
-        eio_sid = server.manager.eio_sid_from_sid(sid, "/")
-        # python-engineio has no public "abort" call; its Socket.close(abort=True) is it.
-        transport = server.eio.sockets.pop(eio_sid, None) if eio_sid is not None else None
-        if transport is not None:
-            try:
-                transport.close(wait=False, abort=True)
-            except Exception:  # one broken socket must not stop the drain
-                log.exception("could not close socket %s", sid)
+        try:
+            abort_transport(socketio.server, sid)
+        except Exception:  # one broken socket must not stop the drain
+            log.exception("could not close socket %s", sid)
     return len(sids)

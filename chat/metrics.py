@@ -1,23 +1,8 @@
-"""Prometheus metrics at ``/metrics``, readable only with ``METRICS_TOKEN``."""
+"""The process's Prometheus metrics (served at ``/metrics`` by ``chat.health``)."""
 
 from __future__ import annotations
 
-import gc
-import hmac
-import sys
-
-from flask import Blueprint, Response, abort, current_app, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    ProcessCollector,
-    generate_latest,
-)
-
-bp = Blueprint("metrics", __name__)
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 # One registry for the process: tests build many apps, metrics stay per process.
 registry = CollectorRegistry()
@@ -43,30 +28,3 @@ GREENLETS = Gauge(
     "parley_greenlets", "Live greenlets (gevent/eventlet), counted on scrape", registry=registry
 )
 OUTGOING = Gauge("parley_outgoing_packets", "Packets queued for sockets but not yet sent", registry=registry)
-
-
-def refresh_live_gauges() -> None:
-    live = current_app.extensions["parley"]
-    sockets = list(live.sockets.values())
-    SOCKETS.set(len(sockets))
-    ROOMS_JOINED.set(sum(len(state.rooms) for state in sockets))
-    greenlet = sys.modules.get("greenlet")
-    if greenlet is not None:
-        GREENLETS.set(
-            sum(1 for obj in gc.get_objects() if isinstance(obj, greenlet.greenlet) and not obj.dead)
-        )
-    transports = list(current_app.extensions["socketio"].server.eio.sockets.values())
-    OUTGOING.set(sum(transport.queue.qsize() for transport in transports))
-
-
-@bp.route("/metrics")
-def metrics() -> Response:
-    """Prometheus text format. Without METRICS_TOKEN set, the endpoint does not exist."""
-    token = current_app.config["METRICS_TOKEN"]
-    if not token:
-        abort(404)
-    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(offered.encode(), token.encode()):
-        return Response("metrics need the bearer token\n", 401, {"WWW-Authenticate": "Bearer"})
-    refresh_live_gauges()
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

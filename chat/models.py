@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from chat.extensions import db
@@ -107,10 +109,25 @@ class Room(db.Model):  # type: ignore[name-defined,misc]
         )
 
     def summary(self) -> dict[str, str]:
+        """The contract's room object."""
         return {"slug": self.slug, "name": self.name, "kind": self.kind}
+
+    @classmethod
+    def positions(cls, slugs: Iterable[str]) -> dict[str, RoomPosition]:
+        """Each room's id and stored ``last_seq``, by slug, in one query."""
+        rows = db.session.execute(select(cls.slug, cls.id, cls.last_seq).where(cls.slug.in_(list(slugs))))
+        return {slug: RoomPosition(room_id, last_seq) for slug, room_id, last_seq in rows}
 
     def __repr__(self) -> str:
         return f"<Room {self.slug}>"
+
+
+@dataclass(frozen=True)
+class RoomPosition:
+    """Where a room stands: its id and the seq of its newest message."""
+
+    room_id: int
+    last_seq: int
 
 
 class Membership(db.Model):  # type: ignore[name-defined,misc]
@@ -145,6 +162,29 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
 
     room: Mapped[Room] = relationship()
     author: Mapped[User] = relationship()
+
+    @classmethod
+    def page(
+        cls, room_id: int, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        """Up to ``limit`` messages of a room, oldest first, and whether more lie beyond.
+
+        Below ``before``, above ``after``, between both, or the newest; "beyond"
+        is newer when ``after`` is given, older otherwise.
+        """
+        query = select(cls).options(joinedload(cls.author)).where(cls.room_id == room_id).limit(limit + 1)
+        if before is not None:
+            query = query.where(cls.seq < before)
+        if after is not None:
+            query = query.where(cls.seq > after)
+        ascending = after is not None
+        query = query.order_by(cls.seq.asc() if ascending else cls.seq.desc())
+        rows = list(db.session.scalars(query))
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        if not ascending:
+            rows.reverse()
+        return rows, has_more
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's message object."""

@@ -1,4 +1,4 @@
-"""Which concurrency model this process runs under, and SQLite tuning.
+"""Which concurrency model this process runs under, SQLite tuning, and the production start-up check.
 
 The app never calls gevent or eventlet itself: the server that starts it
 (gunicorn's gevent worker, or ``python app.py``) patches the standard
@@ -12,8 +12,13 @@ import sqlite3
 import sys
 from typing import Any
 
-from sqlalchemy import event
+from flask import Flask
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from chat.config import ConfigError
+from chat.extensions import db
 
 
 def detect_async_mode() -> str:
@@ -41,3 +46,15 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def require_database(app: Flask) -> None:
+    """In production, refuse to start on a database that does not answer."""
+    with app.app_context():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise ConfigError(f"DATABASE_URL does not answer ({reason})") from exc
+        finally:
+            db.session.remove()

@@ -1,10 +1,16 @@
-"""Security defaults for every response, and throttles for login and registration."""
+"""Security defaults: response headers, session cookies, Socket.IO origins, proxies, client address."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask, Request, has_request_context, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
+
+from chat.internals import has_socket_session
 
 # No inline script or style anywhere: the room's script and styles are files in static/.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -34,7 +40,36 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def allowed_origin(app: Flask) -> Callable[[str | None, Mapping[str, Any]], bool]:
+    """Socket.IO origin check: the app's own origin plus the operator's list."""
+    listed = set(app.config["CORS_ALLOWED_ORIGINS"])
+
+    def check(origin: str | None, environ: Mapping[str, Any]) -> bool:
+        if origin is None or origin in listed:
+            return True
+        # Behind a proxy, ProxyFix (PROXY_FIX_HOPS) has already put the public host and scheme here.
+        return origin == f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+
+    return check
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Signed-cookie sessions, marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # A socket's events after its connect run on Flask-SocketIO's own copy of the
+        # session, which replaces whatever is opened here: skip verifying the cookie again.
+        if has_socket_session(request.environ):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
+    """Trust the configured proxies, sign sessions with ``SessionCookies``, add the headers."""
+    app.session_interface = SessionCookies()
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         # Trust X-Forwarded-* from exactly this many proxies: scheme (Secure cookies), host, client address.

@@ -10,6 +10,7 @@ from flask import Flask
 from flask_socketio import SocketIOTestClient
 from sqlalchemy import event
 
+from chat import live
 from chat.domain import rooms
 from chat.extensions import db, socketio
 from chat.models import Message, Room, User
@@ -241,7 +242,7 @@ def contract_rate(app_config: dict[str, Any]) -> None:
 def test_the_rate_limit_allows_a_burst_then_refuses(
     contract_rate: None, app: Flask, login: Login, ada: User, general: Room
 ) -> None:
-    limiter = app.extensions["parley"].limiter
+    limiter = live.state(app).throttles.messages
     assert (limiter.burst, limiter.per_second) == (20, 5.0)
     limiter.clock = lambda: 1000.0  # frozen: no token comes back while the test runs
     burst = limiter.burst

@@ -7,7 +7,7 @@ import socket
 import gevent
 from gevent import socket as gsocket
 
-from chat.frames import frame_writer
+from chat.internals import frame_writer
 
 
 def test_frames_larger_than_the_socket_buffer_arrive_whole_and_in_order() -> None:

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from chat import allowed_origin
 from chat.domain import rooms
 from chat.models import User
+from chat.security import allowed_origin
 from tests.conftest import PASSWORD, Browser, call, csrf_token
 
 Login = Callable[[User], Browser]

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import redis
 
-from chat.presence import LocalPresence, RedisPresence
-from chat.ratelimit import LocalRateLimiter, RedisRateLimiter
-from chat.realtime import redis_options
+from chat.live.presence import LocalPresence, RedisPresence
+from chat.live.redis_client import fail_fast_options
+from chat.live.throttles import LocalRateLimiter, RedisRateLimiter
 from tests.services import REDIS_HOST, REDIS_PORT, port_open, require
 
 REDIS_TEST_DB = 13
@@ -83,7 +83,7 @@ def test_redis_presence_degrades_when_redis_is_gone() -> None:
 
 
 def unreachable_redis() -> redis.Redis:
-    return redis.Redis(host="127.0.0.1", port=1, **redis_options())  # type: ignore[arg-type]
+    return redis.Redis(host="127.0.0.1", port=1, **fail_fast_options())  # type: ignore[arg-type]
 
 
 class FakeClock:

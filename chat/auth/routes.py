@@ -9,13 +9,13 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from chat import broadcasts
+from chat import live
 from chat.auth import bp
 from chat.auth.forms import LoginForm, RegisterForm
 from chat.domain import accounts
 from chat.domain.errors import ChatError
+from chat.fanout import emit
 from chat.models import User
-from chat.realtime import realtime
 from chat.security import client_address
 
 TOO_MANY = "Too many attempts; wait a minute and try again."
@@ -47,7 +47,7 @@ def register() -> Response | tuple[str, int] | str:
         return redirect(url_for("rooms.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        if not realtime().registrations.allow(f"addr:{client_address()}"):
+        if not live.throttles().signups.allow(f"addr:{client_address()}"):
             form.username.errors = [*form.username.errors, TOO_MANY]
             return render_template("auth/register.html", form=form), 429
         try:
@@ -69,7 +69,7 @@ def login() -> Response | tuple[str, int] | str:
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data or ""
-        attempts = realtime().login_attempts
+        attempts = live.throttles().logins
         if not (attempts.allow(f"user:{username.lower()}") and attempts.allow(f"addr:{client_address()}")):
             form.password.errors = [*form.password.errors, TOO_MANY]
             return render_template("auth/login.html", form=form), 429
@@ -89,6 +89,6 @@ def logout() -> Response:
     login_id = session.get("login")
     logout_user()
     if isinstance(login_id, str):
-        broadcasts.login_ended(login_id)
+        emit.login_ended(login_id)
     flash("You are logged out.")
     return redirect(url_for("auth.login"))

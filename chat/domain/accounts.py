@@ -7,6 +7,7 @@ import re
 from sqlalchemy.exc import IntegrityError
 
 from chat.domain.errors import BAD_REQUEST, CONFLICT, NOT_FOUND, ChatError
+from chat.domain.snapshots import snapshots
 from chat.extensions import db
 from chat.models import User
 
@@ -55,6 +56,17 @@ def existing_user(username: str) -> User:
     if user is None:
         raise ChatError(NOT_FOUND, f"There is no user {username!r}.")
     return user
+
+
+def load_user(user_id: str) -> User | None:
+    """The user of a session's id (Flask-Login's loader): from the process's copy, not a SELECT.
+
+    Every socket event loads its user, so this is on the hot path.
+    """
+    if not user_id.isdigit():
+        return None
+    key = int(user_id)
+    return snapshots().attach(("user", key), lambda session: session.get(User, key))
 
 
 def authenticate(username: str, password: str) -> User | None:

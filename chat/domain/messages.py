@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from chat import live
 from chat.domain import accounts
-from chat.domain.errors import BAD_REQUEST, EMPTY, TOO_LONG, ChatError
+from chat.domain.errors import BAD_REQUEST, EMPTY, RATE_LIMITED, TOO_LONG, ChatError
 from chat.extensions import db
+from chat.fanout import emit
 from chat.metrics import MESSAGES_STORED
 from chat.models import Message, Room, User, utcnow
 
@@ -212,16 +214,39 @@ def _store_in_one_statement(
     return stored.id, stored.seq
 
 
+def send(room: Room, author: User, text: str, client_id: str, *, skip_sid: str | None = None) -> Posted:
+    """Store a message, rate-limited, and broadcast it once committed (a retry is not broadcast again).
+
+    The one way a person's message enters a room, from a socket or the page's
+    form; ``skip_sid`` is the sending socket, which reads the message from its ack.
+    """
+    posted = post_message(room, author, text, client_id, throttle=_message_token(author))
+    if not posted.duplicate:
+        emit.message_stored(posted.message.to_dict(), skip_sid=skip_sid)
+    return posted
+
+
+def _message_token(author: User) -> Callable[[], None]:
+    def spend() -> None:
+        if not live.throttles().messages.allow(author.id):
+            raise ChatError(RATE_LIMITED, "Slow down: too many messages; try again in a moment.")
+
+    return spend
+
+
 def announce(room: Room, text: str) -> Posted:
-    """Post ``text`` in ``room`` as the system user (the ``flask announce`` command)."""
-    return post_message(room, accounts.system_user(), text, f"announce-{uuid.uuid4().hex}")
+    """Post ``text`` in ``room`` as the system user and broadcast it (the ``flask announce`` command)."""
+    posted = post_message(room, accounts.system_user(), text, f"announce-{uuid.uuid4().hex}")
+    emit.message_stored(posted.message.to_dict())
+    return posted
 
 
-def _bound(value: object, name: str) -> int | None:
+def check_seq(value: object, name: str) -> int | None:
+    """An optional seq bound: absent (None), or an integer from 0 to ``MAX_SEQ``; else ``bad_request``."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
-        raise ChatError(BAD_REQUEST, f"{name} must be an integer from 0 to {MAX_SEQ}.")
+        raise ChatError(BAD_REQUEST, f"{name!r} must be an integer from 0 to {MAX_SEQ}.")
     return value
 
 
@@ -239,22 +264,8 @@ def history(room: Room, *, before: object = None, after: object = None, limit: o
     ``has_more`` tells whether more messages lie beyond the slice in its
     direction (older for ``before`` or neither, newer for ``after``).
     """
-    before_seq, after_seq = _bound(before, "before"), _bound(after, "after")
-    count = clean_limit(limit)
-    query = (
-        select(Message).options(joinedload(Message.author)).where(Message.room_id == room.id).limit(count + 1)
-    )
-    if before_seq is not None:
-        query = query.where(Message.seq < before_seq)
-    if after_seq is not None:
-        query = query.where(Message.seq > after_seq)
-    ascending = after_seq is not None
-    query = query.order_by(Message.seq.asc() if ascending else Message.seq.desc())
-    rows = list(db.session.scalars(query))
-    has_more = len(rows) > count
-    rows = rows[:count]
-    if not ascending:
-        rows.reverse()
+    before_seq, after_seq = check_seq(before, "before"), check_seq(after, "after")
+    rows, has_more = Message.page(room.id, before=before_seq, after=after_seq, limit=clean_limit(limit))
     return Page(rows, has_more)
 
 

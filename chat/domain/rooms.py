@@ -7,6 +7,7 @@ import re
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from chat import live
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
@@ -76,10 +77,10 @@ def find_room(slug: str) -> Room | None:
     )
 
 
-def last_seqs(slugs: list[str]) -> dict[str, int]:
-    """The stored ``last_seq`` of each room in ``slugs``, in one query."""
-    rows = db.session.execute(select(Room.slug, Room.last_seq).where(Room.slug.in_(slugs)))
-    return {slug: last_seq for slug, last_seq in rows}
+def members_with_presence(room: Room) -> list[dict[str, object]]:
+    """The room's members by name, each with whether they are online in it (the contract's list)."""
+    online = live.presence().online(room.slug)
+    return [{"username": name, "online": name in online} for name in room.member_names()]
 
 
 def room_for(user: User, slug: str) -> Room:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TypeVar, cast
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
@@ -29,10 +29,16 @@ Row = TypeVar("Row")
 # Enough for every user and room a busy instance sees; past it the copies are
 # dropped and reloaded, which costs one SELECT each.
 MAX_COPIES = 20_000
+EXTENSION = "parley.snapshots"
 
 
 class Snapshots:
     """Detached copies by key, loaded on first use in a session of their own."""
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        """Give ``app`` a store of its own (tests build many apps in one process)."""
+        app.extensions[EXTENSION] = cls()
 
     def __init__(self, limit: int = MAX_COPIES) -> None:
         self._copies: dict[Hashable, object] = {}
@@ -65,5 +71,5 @@ class Snapshots:
 
 def snapshots() -> Snapshots:
     """The app's copies (one store per app, created with it)."""
-    store: Snapshots = current_app.extensions["parley_snapshots"]
+    store: Snapshots = current_app.extensions[EXTENSION]
     return store

@@ -17,12 +17,14 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy.exc import SQLAlchemyError
 
-from chat import broadcasts, metrics
+from chat import fanout, live, metrics
 from chat.domain import messages, rooms
 from chat.domain.errors import BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_JOINED, UNAVAILABLE, ChatError
 from chat.extensions import db, socketio
+from chat.fanout import emit
+from chat.internals import is_pending_disconnect
+from chat.live import SocketState
 from chat.models import Room
-from chat.realtime import SocketState, realtime
 from chat.rooms.payloads import as_object, bool_field, seq_field, text_field
 
 log = logging.getLogger("parley.socket")
@@ -75,9 +77,10 @@ def current_sid() -> str:
 
 
 def this_socket() -> SocketState:
-    state = realtime().socket(current_sid())
-    if state is None:  # connected before a restart of this handler's state; treat as fresh
-        state = realtime().connected(current_sid(), current_user.id, current_user.username)
+    """This socket's state (recorded afresh if its connect predates this process's registry)."""
+    state = live.sockets().get(current_sid())
+    if state is None:
+        state = live.sockets().connected(current_sid(), current_user.id, current_user.username)
     return state
 
 
@@ -91,37 +94,39 @@ def joined_room(slug: str) -> Room:
 
 
 def stop_typing(state: SocketState, slug: str) -> None:
+    """End this socket's typing in ``slug``, telling the room if it was typing."""
     if slug in state.typing_in:
         state.typing_in.discard(slug)
-        broadcasts.typing_changed(slug, state.username, False, skip_sid=current_sid())
+        emit.typing_changed(slug, state.username, False, skip_sid=current_sid())
 
 
 def depart(sid: str, state: SocketState, slug: str) -> None:
     """Take this socket out of ``slug``: typing ends, presence may go offline."""
     stop_typing(state, slug)
     state.rooms.discard(slug)
-    leave_room(broadcasts.channel(slug), sid=sid)
-    if realtime().presence.depart(slug, state.username, sid):
-        broadcasts.presence_changed(slug, state.username, False)
+    leave_room(emit.channel(slug), sid=sid)
+    if live.presence().depart(slug, state.username, sid):
+        emit.presence_changed(slug, state.username, False)
 
 
 @socketio.on("connect")
 def on_connect(_auth: object = None) -> Ack | None:
     """A browser or script connects with its session cookie; anonymous connections are refused."""
-    if realtime().socket(current_sid()) is not None:
+    if live.sockets().get(current_sid()) is not None:
         # Not a new connection: the client emitted an event named "connect" on a live one.
         return ChatError(BAD_REQUEST, "Unknown event 'connect'.").ack()
     if not current_user.is_authenticated:
         log.info("connect refused: no session (sid %s, %s)", current_sid(), request.remote_addr)
         raise ConnectionRefusedError("Log in first: this connection has no valid session.")
-    live = realtime()
-    if live.socket_count(current_user.id) >= current_app.config["MAX_SOCKETS_PER_USER"]:
+    registry = live.sockets()
+    if registry.count_for(current_user.id) >= current_app.config["MAX_SOCKETS_PER_USER"]:
         log.info("connect refused: %s has too many sockets", current_user.username)
         raise ConnectionRefusedError("Too many open connections for this user; close some tabs.")
-    live.connected(current_sid(), current_user.id, current_user.username)
+    registry.connected(current_sid(), current_user.id, current_user.username)
+    fanout.upkeep().ensure_running()
     login_id = session.get("login")
     if isinstance(login_id, str):  # so that logging out ends this socket too
-        join_room(broadcasts.login_channel(login_id))
+        join_room(emit.login_channel(login_id))
     log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), request.remote_addr)
     return None
 
@@ -130,10 +135,9 @@ def on_connect(_auth: object = None) -> Ack | None:
 def on_disconnect(reason: object = None) -> Ack | None:
     """The socket went away: its rooms see presence and typing end."""
     sid: str = current_sid()
-    if socketio.server.manager.is_connected(sid, "/"):
-        # A real disconnect is already marked pending here: this is a client's event named "disconnect".
+    if not is_pending_disconnect(socketio.server, sid):  # a client's own event named "disconnect"
         return ChatError(BAD_REQUEST, "Unknown event 'disconnect'.").ack()
-    state = realtime().disconnected(sid)
+    state = live.sockets().disconnected(sid)
     if state is None:
         return None
     for slug in list(state.rooms):
@@ -157,18 +161,17 @@ def on_join(payload: dict[str, Any]) -> Ack:
     room = rooms.enter(current_user, slug)
     sid: str = current_sid()
     # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq).
-    join_room(broadcasts.channel(slug))
+    join_room(emit.channel(slug))
     state.rooms.add(slug)
-    first = realtime().presence.arrive(slug, state.username, sid)
+    first = live.presence().arrive(slug, state.username, sid)
     page = messages.recent(room, since)
-    online = realtime().presence.online(slug)
     newest = page.messages[-1].seq if page.messages else 0
-    broadcasts.joined_at(slug, max(newest, room.last_seq))
+    emit.joined_at(slug, max(newest, room.last_seq))
     if first:
-        broadcasts.presence_changed(slug, state.username, True)
+        emit.presence_changed(slug, state.username, True)
     return {
         "room": room.summary(),
-        "members": [{"username": name, "online": name in online} for name in room.member_names()],
+        "members": rooms.members_with_presence(room),
         "messages": [m.to_dict() for m in page.messages],
         "has_more": page.has_more,
         "last_seq": max(newest, room.last_seq),
@@ -197,14 +200,9 @@ def on_message(payload: dict[str, Any]) -> Ack:
     text = text_field(payload, "text")
     client_id = text_field(payload, "client_id")
     room = joined_room(slug)
-    posted = messages.post_message(
-        room, current_user, text, client_id, throttle=realtime().throttle(current_user.id)
-    )
-    message = posted.message.to_dict()
+    posted = messages.send(room, current_user, text, client_id, skip_sid=current_sid())
     stop_typing(this_socket(), slug)
-    if not posted.duplicate:
-        broadcasts.message_stored(message, skip_sid=current_sid())
-    return {"message": message, "duplicate": posted.duplicate}
+    return {"message": posted.message.to_dict(), "duplicate": posted.duplicate}
 
 
 @socketio.on("history")
@@ -229,7 +227,7 @@ def on_typing(payload: dict[str, Any]) -> Ack:
     state = this_socket()
     if typing:
         state.typing_in.add(slug)
-        broadcasts.typing_changed(slug, state.username, True, skip_sid=current_sid())
+        emit.typing_changed(slug, state.username, True, skip_sid=current_sid())
     else:
         stop_typing(state, slug)
     return {}

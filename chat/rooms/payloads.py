@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.domain.errors import BAD_REQUEST, ChatError
-from chat.domain.messages import MAX_SEQ
+from chat.domain.messages import check_seq
 
 
 def as_object(payload: object) -> dict[str, Any]:
@@ -29,10 +29,5 @@ def bool_field(payload: dict[str, Any], name: str) -> bool:
 
 
 def seq_field(payload: dict[str, Any], name: str) -> int | None:
-    """An optional seq bound: absent/null, or a non-negative integer."""
-    value = payload.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
-        raise ChatError(BAD_REQUEST, f"{name!r} must be an integer from 0 to {MAX_SEQ}.")
-    return value
+    """An optional seq bound: absent/null, or an integer from 0 to the largest seq."""
+    return check_seq(payload.get(name), name)

@@ -6,11 +6,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from chat import broadcasts
 from chat.domain import messages, rooms
 from chat.domain.errors import ChatError
 from chat.models import Room
-from chat.realtime import realtime
 from chat.rooms import bp
 from chat.rooms.forms import AddMemberForm, MessageForm, NewRoomForm
 
@@ -24,9 +22,9 @@ def readable_room(slug: str) -> Room:
 
 
 def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, int]:
+    """The room page with its newest messages and members; forms given keep their input and errors."""
     page = messages.history(room)
-    online = realtime().presence.online(room.slug)
-    members = [{"username": name, "online": name in online} for name in room.member_names()]
+    members = rooms.members_with_presence(room)
     return (
         render_template(
             "rooms/room.html",
@@ -84,18 +82,10 @@ def post(slug: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return render_room(found, 400, message_form=form)
     try:
-        posted = messages.post_message(
-            found,
-            current_user,
-            form.text.data or "",
-            form.client_id.data or "",
-            throttle=realtime().throttle(current_user.id),
-        )
+        posted = messages.send(found, current_user, form.text.data or "", form.client_id.data or "")
     except ChatError as refusal:
         form.text.errors = [*form.text.errors, refusal.message]
         return render_room(found, refusal.http_status, message_form=form)
-    if not posted.duplicate:
-        broadcasts.message_stored(posted.message.to_dict())
     return redirect(url_for("rooms.room", slug=found.slug) + f"#m{posted.message.seq}")
 
 

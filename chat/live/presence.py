@@ -11,12 +11,36 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from redis.exceptions import RedisError
 
 log = logging.getLogger("parley.presence")
 T = TypeVar("T")
+
+
+class Presence(Protocol):
+    """Who is online in which room, by socket; kept in this process or in Redis."""
+
+    def arrive(self, room: str, username: str, sid: str) -> bool:
+        """Record ``sid`` of ``username`` in ``room``; True if it is the user's first socket there."""
+        ...
+
+    def depart(self, room: str, username: str, sid: str) -> bool:
+        """Forget ``sid``; True if it was the user's last socket in ``room``."""
+        ...
+
+    def online(self, room: str) -> set[str]:
+        """Usernames with at least one socket in ``room``."""
+        ...
+
+    def renew(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """Keep this process's ``(room, username, sid)`` entries from lapsing."""
+        ...
+
+    def sweep(self) -> list[tuple[str, str]]:
+        """``(room, username)`` of users whose presence lapsed (their process went away), once each."""
+        ...
 
 
 class LocalPresence:

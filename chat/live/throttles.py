@@ -1,15 +1,28 @@
-"""Per-user message rate limit: a token bucket (a burst, then a steady rate)."""
+"""Throttles: token buckets (a burst, then a steady rate) for messages, logins and sign-ups.
+
+Each bucket is kept in this process, or in Redis when processes share one,
+so that a limit holds across every instance. ``Throttles`` holds the app's
+buckets under names that say what each one limits.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
 log = logging.getLogger("parley.ratelimit")
+
+
+class RateLimiter(Protocol):
+    """A token bucket per key; ``allow`` spends one token."""
+
+    def allow(self, key: object) -> bool:
+        """Spend a token of ``key``'s bucket; False when it is empty."""
+        ...
 
 
 class LocalRateLimiter:
@@ -70,3 +83,24 @@ class RedisRateLimiter:
         except RedisError as exc:
             log.warning("rate limit unavailable (Redis: %s); letting the message through", exc)
             return True
+
+
+class Throttles:
+    """The app's buckets: messages per user, logins per username and address, sign-ups per address."""
+
+    def __init__(self, config: dict[str, Any], client: Any | None) -> None:
+        prefix = config["SOCKETIO_CHANNEL"]
+
+        def bucket(name: str, burst: int, per_second: float) -> RateLimiter:
+            if client is None:
+                return LocalRateLimiter(burst, per_second)
+            return RedisRateLimiter(client, burst, per_second, f"{prefix}:{name}")
+
+        self.messages = bucket("messages", config["RATE_LIMIT_BURST"], config["RATE_LIMIT_PER_SECOND"])
+        # Password guessing: attempts per username and per client address, refilled slowly.
+        self.logins = bucket(
+            "logins", config["LOGIN_ATTEMPTS_BURST"], config["LOGIN_ATTEMPTS_PER_MINUTE"] / 60
+        )
+        self.signups = bucket(
+            "signups", config["REGISTRATIONS_BURST"], config["REGISTRATIONS_PER_HOUR"] / 3600
+        )

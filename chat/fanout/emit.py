@@ -1,0 +1,82 @@
+"""What leaves: every live event the server pushes, after the database commit.
+
+Message events leave only once the message is committed, so no client ever
+sees a message that could still roll back. With the Redis queue the emits
+reach the sockets of every server process.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chat.extensions import socketio
+from chat.fanout.queue import RedisQueue
+from chat.metrics import MESSAGES_BROADCAST
+
+log = logging.getLogger("parley.fanout")
+
+LOGIN_PREFIX = "login:"
+
+
+def message_queue() -> RedisQueue | None:
+    """This process's Redis message queue, or None when the process serves alone."""
+    manager = socketio.server.manager
+    return manager if isinstance(manager, RedisQueue) else None
+
+
+def channel(slug: str) -> str:
+    """The Socket.IO room of a chat room (prefixed so it never clashes with a sid)."""
+    return f"room:{slug}"
+
+
+def login_channel(login_id: str) -> str:
+    """The Socket.IO room of every socket opened with one login (one browser's session)."""
+    return f"{LOGIN_PREFIX}{login_id}"
+
+
+def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None:
+    """A committed message, to everyone in its room but the sending socket."""
+    MESSAGES_BROADCAST.inc()
+    socketio.emit("message", message, to=channel(message["room"]), skip_sid=skip_sid)
+
+
+def presence_changed(slug: str, username: str, online: bool) -> None:
+    """``username`` came online or went offline in ``slug``."""
+    socketio.emit("presence", {"room": slug, "username": username, "online": online}, to=channel(slug))
+
+
+def typing_changed(slug: str, username: str, typing: bool, skip_sid: str | None = None) -> None:
+    """``username`` started or stopped typing in ``slug`` (not echoed to the typing socket)."""
+    socketio.emit(
+        "typing", {"room": slug, "username": username, "typing": typing}, to=channel(slug), skip_sid=skip_sid
+    )
+
+
+def joined_at(slug: str, seq: int) -> None:
+    """A socket here joined ``slug`` when its newest seq was ``seq``: repair starts from there."""
+    queue = message_queue()
+    if queue is not None:
+        queue.note_delivered(slug, seq)
+
+
+def login_ended(login_id: str) -> None:
+    """Logging out ends that login's open sockets too, on every process.
+
+    Flask-SocketIO keeps a copy of the session per socket, so without this a
+    tab left open would go on chatting as the user who just logged out. With
+    the queue, closing the room reaches every process, and each disconnects
+    its own sockets in it first (``room_closed``).
+    """
+    room = login_channel(login_id)
+    if message_queue() is None:  # every socket is here
+        room_closed(room)
+    socketio.close_room(room)
+
+
+def room_closed(room: str) -> None:
+    """A closed login room: disconnect this process's sockets in it (their handlers run as usual)."""
+    if not room.startswith(LOGIN_PREFIX):
+        return
+    for sid, _eio_sid in list(socketio.server.manager.get_participants("/", room)):
+        socketio.server.disconnect(sid, namespace="/", ignore_queue=True)

@@ -1,0 +1,73 @@
+"""The sockets this process holds: which user each belongs to, the rooms it joined, where it types.
+
+Socket state belongs to the process that holds the connection and ends with
+it: a client that reconnects elsewhere re-joins with ``since``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SocketState:
+    """What one connected socket has done: the rooms it joined, where it is typing."""
+
+    user_id: int
+    username: str
+    rooms: set[str] = field(default_factory=set)
+    typing_in: set[str] = field(default_factory=set)
+
+
+class SocketRegistry:
+    """Every socket of this process by sid, with a count per user kept alongside."""
+
+    def __init__(self) -> None:
+        self._sockets: dict[str, SocketState] = {}
+        self._per_user: Counter[int] = Counter()  # counted as sockets come and go, never scanned
+
+    def connected(self, sid: str, user_id: int, username: str) -> SocketState:
+        """Record a new socket of ``user_id`` (replacing any stale state under the same sid)."""
+        self.disconnected(sid)
+        state = self._sockets[sid] = SocketState(user_id, username)
+        self._per_user[user_id] += 1
+        return state
+
+    def disconnected(self, sid: str) -> SocketState | None:
+        """Forget ``sid``; its state, or None if it was not here."""
+        state = self._sockets.pop(sid, None)
+        if state is not None:
+            self._per_user[state.user_id] -= 1
+            if self._per_user[state.user_id] <= 0:
+                del self._per_user[state.user_id]
+        return state
+
+    def get(self, sid: str) -> SocketState | None:
+        """The state of socket ``sid``, if this process holds it."""
+        return self._sockets.get(sid)
+
+    def count_for(self, user_id: int) -> int:
+        """How many sockets ``user_id`` has open on this process."""
+        return self._per_user[user_id]
+
+    def sids(self) -> list[str]:
+        """Every socket id held here (a copy: sockets come and go while callers iterate)."""
+        return list(self._sockets)
+
+    def states(self) -> list[SocketState]:
+        """Every socket's state (a copy)."""
+        return list(self._sockets.values())
+
+    def joins(self) -> list[tuple[str, str, str]]:
+        """``(room, username, sid)`` for every room every socket here has joined."""
+        return [
+            (room, state.username, sid) for sid, state in list(self._sockets.items()) for room in state.rooms
+        ]
+
+    def rooms_with_sockets(self) -> set[str]:
+        """The chat rooms that at least one socket of this process has joined."""
+        return {slug for state in self.states() for slug in state.rooms}
+
+    def __len__(self) -> int:
+        return len(self._sockets)
