@@ -91,27 +91,47 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
     """Build the app's settings from environment variables."""
     env = dict(os.environ if env is None else env)
     production = is_production(env)
-    secret_key = env.get("SECRET_KEY")
+    return {
+        "PRODUCTION": production,
+        "SECRET_KEY": _secret_key(env.get("SECRET_KEY"), production, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL") or "parley",
+        "CORS_ALLOWED_ORIGINS": _origins(env.get("CORS_ALLOWED_ORIGINS")),
+        # Where `python app.py` listens (the Procfile's gunicorn takes HOST and PORT from its command line).
+        "HOST": env.get("HOST") or "127.0.0.1",
+        "PORT": _number(env, "PORT", 5000),
+        # Behind N reverse proxies, trust N hops of X-Forwarded-* (client address, https).
+        "PROXY_FIX_HOPS": _number(env, "PROXY_FIX_HOPS", 0),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
+        "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),
+        "SOCKETIO_ADMIN_USER": env.get("SOCKETIO_ADMIN_USER") or "admin",
+        "SOCKETIO_ADMIN_PASSWORD": env.get("SOCKETIO_ADMIN_PASSWORD") or None,
+        "VENDOR_DIR": env.get("PARLEY_VENDOR_DIR")
+        or str(Path(__file__).resolve().parent.parent / "node_modules"),
+        **_limits(env),
+        **_cookies(production),
+    }
+
+
+def _secret_key(secret_key: str | None, production: bool, instance_path: str) -> str:
     if production and (not secret_key or len(secret_key) < MIN_SECRET_KEY_CHARS):
         raise ConfigError(
             f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_CHARS} characters in production"
         )
-    if not secret_key:
-        secret_key = _dev_secret_key(instance_path)
-    redis_url = env.get("REDIS_URL") or None
+    return secret_key or _dev_secret_key(instance_path)
+
+
+def _limits(env: dict[str, str]) -> dict[str, Any]:
+    """Rates, sizes and counts that bound what one client may cost."""
     max_event_bytes = _number(env, "MAX_EVENT_BYTES", 1024 * 1024)
     if max_event_bytes < MIN_EVENT_BYTES:
         raise ConfigError(
             f"MAX_EVENT_BYTES must be at least {MIN_EVENT_BYTES}: the contract acknowledges 64 KiB events"
         )
     return {
-        "PRODUCTION": production,
-        "SECRET_KEY": secret_key,
-        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
-        "REDIS_URL": redis_url,
-        "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL") or "parley",
-        "CORS_ALLOWED_ORIGINS": _origins(env.get("CORS_ALLOWED_ORIGINS")),
-        "PORT": _number(env, "PORT", 5000),
         "RATE_LIMIT_BURST": _number(env, "RATE_LIMIT_BURST", 20),
         "RATE_LIMIT_PER_SECOND": _number(env, "RATE_LIMIT_PER_SECOND", 5.0),
         # A process renews its sockets' presence every third of this; a dead one's lapse after it.
@@ -122,26 +142,19 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "REGISTRATIONS_PER_HOUR": _number(env, "REGISTRATIONS_PER_HOUR", 20.0),
         "MAX_SOCKETS_PER_USER": _number(env, "MAX_SOCKETS_PER_USER", 20),
         "MAX_ROOMS_PER_SOCKET": _number(env, "MAX_ROOMS_PER_SOCKET", 100),
-        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
-        "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
-        "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),
-        # Where `python app.py` listens (the Procfile's gunicorn takes HOST and PORT from its command line).
-        "HOST": env.get("HOST") or "127.0.0.1",
-        "SOCKETIO_ADMIN_USER": env.get("SOCKETIO_ADMIN_USER") or "admin",
-        "SOCKETIO_ADMIN_PASSWORD": env.get("SOCKETIO_ADMIN_PASSWORD") or None,
-        # Behind N reverse proxies, trust N hops of X-Forwarded-* (client address, https).
-        "PROXY_FIX_HOPS": _number(env, "PROXY_FIX_HOPS", 0),
         "MAX_MESSAGE_CHARS": _number(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.
         "MAX_EVENT_BYTES": max_event_bytes,
         # Forms are small: a larger body is refused with 413 before anything parses it.
         "MAX_CONTENT_LENGTH": 256 * 1024,
+    }
+
+
+def _cookies(production: bool) -> dict[str, Any]:
+    return {
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "VENDOR_DIR": env.get("PARLEY_VENDOR_DIR")
-        or str(Path(__file__).resolve().parent.parent / "node_modules"),
     }

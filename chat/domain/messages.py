@@ -5,24 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chat import live
-from chat.domain import accounts
+from chat.domain import accounts, store
 from chat.domain.errors import BAD_REQUEST, EMPTY, RATE_LIMITED, TOO_LONG, ChatError
 from chat.extensions import db
 from chat.fanout import emit
 from chat.metrics import MESSAGES_STORED
 from chat.models import Message, Room, User, utcnow
 
-MESSAGES = Message.__table__
-ROOMS = Room.__table__
 MAX_CLIENT_ID_CHARS = 64
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 200
@@ -84,17 +81,19 @@ def find_by_client_id(author: User, client_id: str) -> Message | None:
     )
 
 
+def _already_stored(author: User, client_id: str) -> Posted | None:
+    stored = find_by_client_id(author, client_id)
+    return None if stored is None else Posted(stored, duplicate=True)
+
+
 def post_message(
     room: Room, author: User, text: str, client_id: str, *, throttle: Callable[[], None] | None = None
 ) -> Posted:
-    """Store a message in ``room`` exactly once per ``(author, client_id)``.
+    """Store a message in ``room`` exactly once per ``(author, client_id)``, with the room's next seq.
 
-    The seq comes from bumping ``rooms.last_seq`` in the insert's own
-    transaction (on PostgreSQL, its own statement): the row lock that the
-    UPDATE takes serialises writers to one room until commit, so seqs are
-    gap-free (a rollback returns the number) and follow commit order. Callers
-    check access first; ``throttle`` (the rate limit) runs only for a new
-    message, so a retry is never refused by it.
+    ``chat.domain.store`` says how the seq is allocated gap-free. Callers check
+    access first; ``throttle`` (the rate limit) runs only for a new message,
+    so a retry is never refused by it.
     """
     client_id = clean_client_id(client_id)
     try:
@@ -105,23 +104,20 @@ def post_message(
         # A retry is answered with what was stored, whatever it carries this time. The
         # lookup runs only on this rare path: on the hot path the unique constraint
         # catches a retry (below), which saves a query per message.
-        stored = find_by_client_id(author, client_id)
-        if stored is not None:
-            return Posted(stored, duplicate=True)
+        retry = _already_stored(author, client_id)
+        if retry is not None:
+            return retry
         raise
     created_at = utcnow()
     try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            message_id, seq = _store_in_one_statement(room, author, text, client_id, created_at)
-        else:
-            message_id, seq = _store(room, author, text, client_id, created_at)
+        message_id, seq = store.insert_message(room, author, text, client_id, created_at)
     except IntegrityError:
         # A concurrent retry with the same client_id committed first.
         db.session.rollback()
-        stored = find_by_client_id(author, client_id)
-        if stored is None:
+        retry = _already_stored(author, client_id)
+        if retry is None:
             raise
-        return Posted(stored, duplicate=True)
+        return retry
     except BaseException:
         db.session.rollback()
         raise
@@ -140,78 +136,6 @@ def post_message(
     set_committed_value(room, "last_seq", seq)
     MESSAGES_STORED.inc()
     return Posted(message, duplicate=False)
-
-
-# The hot path's statements, built once: constructing a statement costs more
-# Python than executing it, and a prebuilt one keeps its compiled form cached.
-# No bound parameter is named like a column of rooms: an UPDATE would take it
-# for one more SET (test_posting_changes_only_the_rooms_seq).
-NEW_MESSAGE = ("room_id", "user_id", "client_id", "text", "created_at")
-BUMP_SEQ = (
-    update(ROOMS)
-    .where(ROOMS.c.id == bindparam("bumped_room"))
-    .values(last_seq=ROOMS.c.last_seq + 1)
-    .returning(ROOMS.c.last_seq)
-)
-INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
-_bumped = BUMP_SEQ.cte("bumped")
-# PostgreSQL: bump and insert in one statement (see _store_in_one_statement).
-BUMP_AND_INSERT = (
-    insert(MESSAGES)
-    .from_select(
-        [*NEW_MESSAGE, "seq"],
-        select(
-            *(bindparam(f"new_{name}", type_=MESSAGES.c[name].type) for name in NEW_MESSAGE),
-            _bumped.c.last_seq,
-        ),
-    )
-    .returning(MESSAGES.c.id, MESSAGES.c.seq)
-)
-
-
-def _new_row(room: Room, author: User, text: str, client_id: str, created_at: datetime) -> dict[str, object]:
-    return {
-        "room_id": room.id,
-        "user_id": author.id,
-        "client_id": client_id,
-        "text": text,
-        "created_at": created_at,
-    }
-
-
-def _store(room: Room, author: User, text: str, client_id: str, created_at: datetime) -> tuple[int, int]:
-    """Bump the room's seq and insert, in one transaction of the session (SQLite).
-
-    Core statements on the session's connection rather than the ORM's unit of
-    work: the message is one known row, and the flush was a third of the
-    handler's cost.
-    """
-    connection = db.session.connection()
-    seq: int = connection.execute(BUMP_SEQ, {"bumped_room": room.id}).scalar_one()
-    row = _new_row(room, author, text, client_id, created_at)
-    message_id: int = connection.execute(INSERT_MESSAGE, row | {"seq": seq}).scalar_one()
-    db.session.commit()
-    return message_id, seq
-
-
-def _store_in_one_statement(
-    room: Room, author: User, text: str, client_id: str, created_at: datetime
-) -> tuple[int, int]:
-    """PostgreSQL: bump the seq and insert in ONE statement, committed by the server itself.
-
-    The UPDATE's row lock on the room is then held only inside PostgreSQL,
-    never across a round trip to this process, where a busy event loop would
-    keep every other writer of the room waiting behind it (a lock convoy that
-    collapsed two instances under load). A duplicate client_id fails the whole
-    statement, the bump included, so seqs stay gap-free.
-    """
-    db.session.commit()  # end the session's own transaction: this write runs on its own
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = _new_row(room, author, text, client_id, created_at)
-        # Parameters named as no column of either table, so the UPDATE cannot take one for a SET.
-        parameters = {"bumped_room": room.id} | {f"new_{name}": value for name, value in row.items()}
-        stored = connection.execute(BUMP_AND_INSERT, parameters).one()
-    return stored.id, stored.seq
 
 
 def send(room: Room, author: User, text: str, client_id: str, *, skip_sid: str | None = None) -> Posted:
