@@ -1,15 +1,16 @@
 """Account forms; Flask-WTF adds and checks the CSRF token."""
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from chat.forms import PageForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(PageForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=32)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(PageForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=32)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])

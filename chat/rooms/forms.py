@@ -2,21 +2,22 @@
 
 import uuid
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from chat.forms import PageForm
 
-class NewRoomForm(FlaskForm):
+
+class NewRoomForm(PageForm):
     name = StringField("Room name", validators=[DataRequired(), Length(max=80)])
     private = BooleanField("Private (members only)", false_values=("", "0", "false", "off"))
 
 
-class MessageForm(FlaskForm):
+class MessageForm(PageForm):
     text = TextAreaField("Message", validators=[DataRequired()])
     # A fresh id per rendered form: submitting it twice stores the message once.
     client_id = HiddenField(default=lambda: uuid.uuid4().hex)
 
 
-class AddMemberForm(FlaskForm):
+class AddMemberForm(PageForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=32)])

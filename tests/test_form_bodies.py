@@ -1,0 +1,29 @@
+"""Every form route answers a body that is not a form with a 400 or the form's error, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from chat.models import Room, User
+
+NOT_FORMS: list[Any] = [[1, 2], [["username", "ada"]], "text", 7, None, {"username": ["x"], "password": 5}]
+# Routes whose forms have fields; /dm/<name> and /logout carry only the CSRF token (sent in a header here).
+FORM_ROUTES = ["/register", "/login", "/rooms", "/r/general/messages", "/r/general/members"]
+
+
+@pytest.mark.parametrize("path", FORM_ROUTES)
+@pytest.mark.parametrize("body", NOT_FORMS, ids=repr)
+def test_a_json_body_gets_the_forms_error(
+    app: Flask, login: Callable[[User], Any], ada: User, bob: User, general: Room, path: str, body: Any
+) -> None:
+    browser = login(ada)
+    token = browser.token()
+    if path in ("/register", "/login"):  # only anonymous visitors see these forms
+        browser.http.post("/logout", data={"csrf_token": token})
+        token = browser.token("/login")
+    response = browser.http.post(path, json=body, headers={"X-CSRFToken": token})
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:300]
