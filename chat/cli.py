@@ -74,6 +74,7 @@ def announce(room: str, text: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Register the commands with ``app``'s ``flask`` CLI."""
     app.cli.add_command(announce)
     app.cli.add_command(rooms_cli)
     app.cli.add_command(users_cli)

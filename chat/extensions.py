@@ -19,6 +19,8 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
+    """The models' base: constraint names that work on SQLite and PostgreSQL alike."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 

@@ -19,6 +19,7 @@ class PageForm(FlaskForm):
 
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            """The submitted form data: empty for a JSON body."""
             if formdata is not None and request.is_json and not request.form:
                 return ImmutableMultiDict()
             return super().wrap_formdata(form, formdata)

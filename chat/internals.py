@@ -29,7 +29,7 @@ from geventwebsocket.handler import WebSocketHandler
 log = logging.getLogger("parley.internals")
 
 
-class ObservedRedisManager(socketio.RedisManager):  # type: ignore[misc]
+class ObservedRedisManager(socketio.RedisManager):
     """python-socketio's Redis manager, telling a subclass what reaches this process.
 
     Subclasses override the three ``on_*`` hooks; none of them needs to know
@@ -126,10 +126,11 @@ def frame_writer(sock: Any) -> Callable[[bytes], None]:
     return write
 
 
-class FrameWritingHandler(WebSocketHandler):  # type: ignore[misc]
+class FrameWritingHandler(WebSocketHandler):
     """gevent-websocket's handler, its upgraded sockets writing frames with ``frame_writer``."""
 
     def upgrade_websocket(self) -> Any:
+        """Upgrade as gevent-websocket does, then swap in ``frame_writer`` for the socket's writes."""
         refusal = super().upgrade_websocket()
         websocket = getattr(self, "websocket", None)
         if websocket is not None:

@@ -28,6 +28,7 @@ ROOM_KINDS = ("public", "private", "direct")
 
 
 def utcnow() -> datetime:
+    """Now, as an aware UTC datetime (the only kind stored)."""
     return datetime.now(UTC)
 
 
@@ -38,7 +39,9 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A person with an account; usernames are unique regardless of case."""
+
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(32))
@@ -46,9 +49,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def set_password(self, password: str) -> None:
+        """Store a salted hash of ``password`` (werkzeug's default method)."""
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
+        """Whether ``password`` matches; always False for accounts that cannot log in."""
         if not self.password_hash.startswith(("scrypt:", "pbkdf2:")):
             return False  # an account that cannot log in (the system user)
         return check_password_hash(self.password_hash, password)
@@ -68,7 +73,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
-class Room(db.Model):  # type: ignore[name-defined,misc]
+class Room(db.Model):  # type: ignore[name-defined]
+    """A room: public, private (members only) or direct (two people); ``last_seq`` counts its messages."""
+
     __tablename__ = "rooms"
     __table_args__ = (CheckConstraint("kind IN ('public', 'private', 'direct')", name="kind"),)
 
@@ -84,9 +91,11 @@ class Room(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def is_public(self) -> bool:
+        """Whether anyone may read and join without being added."""
         return self.kind == "public"
 
     def has_member(self, user: User) -> bool:
+        """Whether ``user`` is a member (read from the database, never cached)."""
         return (
             db.session.scalar(
                 select(Membership.id).where(Membership.room_id == self.id, Membership.user_id == user.id)
@@ -99,6 +108,7 @@ class Room(db.Model):  # type: ignore[name-defined,misc]
         return self.is_public or self.has_member(user)
 
     def member_names(self) -> list[str]:
+        """Usernames of the members, by name, case-insensitively."""
         return list(
             db.session.scalars(
                 select(User.username)
@@ -130,7 +140,9 @@ class RoomPosition:
     last_seq: int
 
 
-class Membership(db.Model):  # type: ignore[name-defined,misc]
+class Membership(db.Model):  # type: ignore[name-defined]
+    """A user's membership of a room: who may read a private or direct room."""
+
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("room_id", "user_id"),)
 
@@ -143,7 +155,9 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship()
 
 
-class Message(db.Model):  # type: ignore[name-defined,misc]
+class Message(db.Model):  # type: ignore[name-defined]
+    """A message, at its room's ``seq``; stored once per ``(user, client_id)``."""
+
     __tablename__ = "messages"
     __table_args__ = (
         # The resume offset: one seq per message per room, never reused.

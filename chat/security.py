@@ -57,11 +57,13 @@ class SessionCookies(SecureCookieSessionInterface):
     """Signed-cookie sessions, marked Secure whenever the request came over HTTPS."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure cookies when configured, and on any request that came over HTTPS."""
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         # A socket's events after its connect run on Flask-SocketIO's own copy of the
         # session, which replaces whatever is opened here: skip verifying the cookie again.
+        """The session from the cookie; a socket event's is replaced by Flask-SocketIO's copy."""
         if has_socket_session(request.environ):
             return self.session_class()
         return super().open_session(app, request)

@@ -7,10 +7,14 @@ from chat.forms import PageForm
 
 
 class LoginForm(PageForm):
+    """The login form: username and password."""
+
     username = StringField("Username", validators=[DataRequired(), Length(max=32)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
 
 class RegisterForm(PageForm):
+    """The sign-up form: a username and a password to set."""
+
     username = StringField("Username", validators=[DataRequired(), Length(max=32)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])

@@ -6,12 +6,13 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from chat import live
 from chat.auth import bp
 from chat.auth.forms import LoginForm, RegisterForm
+from chat.decorators import login_required
 from chat.domain import accounts
 from chat.domain.errors import ChatError
 from chat.fanout import emit
@@ -86,6 +87,7 @@ def login() -> Response | tuple[str, int] | str:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    """End this login's session, and its sockets on every instance."""
     login_id = session.get("login")
     logout_user()
     if isinstance(login_id, str):

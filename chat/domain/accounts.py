@@ -26,6 +26,7 @@ def validate_username(username: str) -> str:
 
 
 def validate_password(password: str) -> str:
+    """Return ``password`` if its length is within the limits, else refuse it."""
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
         raise ChatError(
             BAD_REQUEST, f"Passwords are {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters long."

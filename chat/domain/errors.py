@@ -38,7 +38,9 @@ class ChatError(Exception):
 
     @property
     def http_status(self) -> int:
+        """The HTTP status a page answers this refusal with."""
         return HTTP_STATUS.get(self.code, 400)
 
     def ack(self) -> dict[str, Any]:
+        """The contract's error acknowledgement for this refusal."""
         return {"ok": False, "error": {"code": self.code, "message": self.message}}

@@ -67,6 +67,7 @@ def clean_text(text: str) -> str:
 
 
 def clean_client_id(client_id: str) -> str:
+    """Check ``client_id``: 1-64 characters a database can store."""
     if not 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS:
         raise ChatError(BAD_REQUEST, f"client_id is 1-{MAX_CLIENT_ID_CHARS} characters.")
     return _storable(client_id, "client_id")
@@ -175,6 +176,7 @@ def check_seq(value: object, name: str) -> int | None:
 
 
 def clean_limit(limit: object, default: int = HISTORY_DEFAULT_LIMIT) -> int:
+    """A history page size: the default when absent, capped at the most allowed."""
     if limit is None:
         return default
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:

@@ -67,6 +67,7 @@ def ensure_room(name: str, *, private: bool = False) -> tuple[Room, bool]:
 
 
 def find_room(slug: str) -> Room | None:
+    """The room at ``slug``, or None (never an access decision)."""
     if not SLUG_RE.fullmatch(slug):
         return None
     # Every message looks its room up: from the process's copy, with last_seq read fresh when used.
@@ -128,6 +129,7 @@ def add_member(room: Room, by: User, username: str) -> User:
 
 
 def direct_slug(a: User, b: User) -> str:
+    """The slug of the direct room between ``a`` and ``b`` (the same either way round)."""
     low, high = sorted((a.id, b.id))
     return f"{DIRECT_PREFIX}{low}-{high}"
 

@@ -45,14 +45,17 @@ class RedisQueue(ObservedRedisManager):
         self.delivered[slug] = max(seq, self.delivered.get(slug, 0))
 
     def on_emit_here(self, event: str, data: Any) -> None:
+        """Note the newest seq of every message event that reaches this process."""
         if event == "message" and isinstance(data, dict) and isinstance(data.get("seq"), int):
             self.note_delivered(str(data.get("room")), data["seq"])
 
     def on_room_closed(self, room: str) -> None:
+        """Hand a closed room to ``on_closed`` (a logout's login room)."""
         if self.on_closed is not None:
             self.on_closed(room)
 
     def on_subscribed(self) -> None:
+        """Log the subscription; after a re-subscription, hand ``delivered`` to ``on_resubscribed``."""
         self._subscriptions += 1
         log.info("subscribed to the Redis message queue (channel %r)", self.channel)
         if self._subscriptions > 1 and self.on_resubscribed is not None:

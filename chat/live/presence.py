@@ -77,6 +77,7 @@ class LocalPresence:
         """Nothing lapses in one process: its sockets' entries go when they disconnect."""
 
     def sweep(self) -> list[tuple[str, str]]:
+        """Nothing lapses in one process: an empty list."""
         return []
 
 
@@ -162,6 +163,7 @@ class RedisPresence:
 
     @_tolerant(bool)
     def arrive(self, room: str, username: str, sid: str) -> bool:
+        """Record ``sid`` of ``username`` in ``room``; True if it is the user's first socket there."""
         now = self._now()
         keys = [self._users_key(room), self._sockets_key(room, username), self._rooms_key]
         args = [now, now + self.ttl, sid, username, int(self.ttl * 2), room]
@@ -169,11 +171,13 @@ class RedisPresence:
 
     @_tolerant(bool)
     def depart(self, room: str, username: str, sid: str) -> bool:
+        """Forget ``sid``; True if it was the user's last socket in ``room``."""
         keys = [self._users_key(room), self._sockets_key(room, username)]
         return bool(self._depart(keys=keys, args=[self._now(), sid, username]))
 
     @_tolerant(set)
     def online(self, room: str) -> set[str]:
+        """Usernames with a live (not lapsed) socket in ``room``."""
         names = self.redis.zrangebyscore(self._users_key(room), self._now(), "+inf")
         return {name.decode() if isinstance(name, bytes) else name for name in names}
 

@@ -78,6 +78,7 @@ class RedisRateLimiter:
         self._spend = client.register_script(_SPEND)
 
     def allow(self, key: object) -> bool:
+        """Spend a token of ``key``'s bucket in Redis; True while Redis is down."""
         try:
             return bool(self._spend(keys=[f"{self.prefix}:rate:{key}"], args=[self.burst, self.per_second]))
         except RedisError as exc:

@@ -18,6 +18,7 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat import fanout, live, metrics
+from chat.decorators import socket_event
 from chat.domain import messages, rooms
 from chat.domain.errors import BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_JOINED, UNAVAILABLE, ChatError
 from chat.extensions import db, socketio
@@ -109,7 +110,7 @@ def depart(sid: str, state: SocketState, slug: str) -> None:
         emit.presence_changed(slug, state.username, False)
 
 
-@socketio.on("connect")
+@socket_event("connect")
 def on_connect(_auth: object = None) -> Ack | None:
     """A browser or script connects with its session cookie; anonymous connections are refused."""
     if live.sockets().get(current_sid()) is not None:
@@ -131,7 +132,7 @@ def on_connect(_auth: object = None) -> Ack | None:
     return None
 
 
-@socketio.on("disconnect")
+@socket_event("disconnect")
 def on_disconnect(reason: object = None) -> Ack | None:
     """The socket went away: its rooms see presence and typing end."""
     sid: str = current_sid()
@@ -146,7 +147,7 @@ def on_disconnect(reason: object = None) -> Ack | None:
     return None
 
 
-@socketio.on("join")
+@socket_event("join")
 @acknowledged
 def on_join(payload: dict[str, Any]) -> Ack:
     """A client joins a room: it gets the room, members, missed messages; the room may see presence."""
@@ -178,7 +179,7 @@ def on_join(payload: dict[str, Any]) -> Ack:
     }
 
 
-@socketio.on("leave")
+@socket_event("leave")
 @acknowledged
 def on_leave(payload: dict[str, Any]) -> Ack:
     """A client leaves a room on this socket (membership stays); the room may see presence end."""
@@ -192,7 +193,7 @@ def on_leave(payload: dict[str, Any]) -> Ack:
     return {}
 
 
-@socketio.on("message")
+@socket_event("message")
 @acknowledged
 def on_message(payload: dict[str, Any]) -> Ack:
     """A client sends a message: stored once, acked to the sender, broadcast to the others in the room."""
@@ -205,7 +206,7 @@ def on_message(payload: dict[str, Any]) -> Ack:
     return {"message": posted.message.to_dict(), "duplicate": posted.duplicate}
 
 
-@socketio.on("history")
+@socket_event("history")
 @acknowledged
 def on_history(payload: dict[str, Any]) -> Ack:
     """A client pages through a room it may read: before/after/limit as the contract says."""
@@ -217,7 +218,7 @@ def on_history(payload: dict[str, Any]) -> Ack:
     return {"messages": [m.to_dict() for m in page.messages], "has_more": page.has_more}
 
 
-@socketio.on("typing")
+@socket_event("typing")
 @acknowledged
 def on_typing(payload: dict[str, Any]) -> Ack:
     """A client says it is (or stopped) typing; the others in the room are told."""
@@ -233,7 +234,7 @@ def on_typing(payload: dict[str, Any]) -> Ack:
     return {}
 
 
-@socketio.on("*")
+@socket_event("*")
 def on_unknown(event: str, *_args: object) -> Ack:
     """Any other event gets a clear refusal, never a dropped connection."""
     return ChatError(BAD_REQUEST, f"Unknown event {event!r}.").ack()

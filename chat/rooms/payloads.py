@@ -9,12 +9,14 @@ from chat.domain.messages import check_seq
 
 
 def as_object(payload: object) -> dict[str, Any]:
+    """The payload if it is an object, else ``bad_request``."""
     if not isinstance(payload, dict):
         raise ChatError(BAD_REQUEST, "The payload must be an object.")
     return payload
 
 
 def text_field(payload: dict[str, Any], name: str) -> str:
+    """A required string field, else ``bad_request``."""
     value = payload.get(name)
     if not isinstance(value, str):
         raise ChatError(BAD_REQUEST, f"{name!r} must be a string.")
@@ -22,6 +24,7 @@ def text_field(payload: dict[str, Any], name: str) -> str:
 
 
 def bool_field(payload: dict[str, Any], name: str) -> bool:
+    """A required boolean field, else ``bad_request``."""
     value = payload.get(name)
     if not isinstance(value, bool):
         raise ChatError(BAD_REQUEST, f"{name!r} must be true or false.")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from chat.decorators import login_required
 from chat.domain import messages, rooms
 from chat.domain.errors import ChatError
 from chat.models import Room
@@ -41,6 +42,7 @@ def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, in
 
 @bp.route("/")
 def home() -> Response:
+    """The home page is the room list."""
     return redirect(url_for("rooms.index"))
 
 
