@@ -24,16 +24,13 @@ RUN groupadd --system --gid 10001 parley \
 
 WORKDIR /app
 
-# The pinned dependencies from pyproject.toml, in a layer of their own that is
-# rebuilt only when pyproject.toml changes. The stubs stand in for the package
-# and its readme while pip builds; Parley's own copy is then uninstalled, so
-# the chat/ in /app (beside templates/, static/, migrations/ and instance/) is
-# the only one there is.
-COPY pyproject.toml ./
-RUN mkdir chat && touch README.md chat/__init__.py \
-    && pip install --no-cache-dir . \
-    && pip uninstall --yes parley \
-    && rm -rf README.md chat build parley.egg-info
+# Every package that running needs, at the version and with the hashes that
+# requirements/run.lock pins (make lock derives it from pyproject.toml), in a
+# layer of its own that is rebuilt only when the lock changes. Parley itself
+# is not installed: it runs from /app, beside templates/, static/,
+# migrations/ and instance/.
+COPY requirements/run.lock requirements/run.lock
+RUN pip install --no-cache-dir --require-hashes -r requirements/run.lock
 
 COPY Procfile app.py gunicorn.conf.py ./
 COPY chat/ chat/

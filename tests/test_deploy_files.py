@@ -2,8 +2,9 @@
 
 No Docker engine or cluster is needed: the Dockerfile is read as text, the
 Kubernetes manifests are checked offline against the schemas that the
-``kubernetes-validate`` package ships, and the production install is checked
-by importing the server's modules with only the runtime dependencies allowed.
+``kubernetes-validate`` package ships, the lock files in ``requirements/`` are
+checked against pyproject.toml, and the production install is checked by
+importing the server's modules with only the runtime lock's packages allowed.
 PyYAML and kubernetes-validate come with the ``dev`` extra; where they are
 missing these tests are skipped, except in CI (``CI=true``), where they fail.
 """
@@ -234,9 +235,25 @@ def test_dockerfile_runs_as_a_non_root_user_in_production_on_8080() -> None:
     assert env["PARLEY_ENV"] == "production"
     assert env["PORT"] == "8080"
     assert arguments_of(final_stage(), "EXPOSE") == ["8080"]
-    # The image installs the project with pip from pyproject.toml's pins.
-    runs = " ".join(arguments_of(final_stage(), "RUN"))
-    assert "pip install --no-cache-dir ." in runs
+
+
+def test_dockerfile_installs_the_runtime_lock_with_hashes() -> None:
+    stage = final_stage()
+    copied = {
+        workdir(stage) / destination / (PurePosixPath(source).name if destination.endswith("/") else "")
+        for flags, sources, destination in map(copy_parts, arguments_of(stage, "COPY"))
+        for source in sources
+        if source == RUN_LOCK and "from" not in flags
+    }
+    assert copied, f"the image never copies {RUN_LOCK}"
+    installs = [run for run in arguments_of(stage, "RUN") if "pip install" in run]
+    assert installs, "the image installs no Python packages"
+    for run in installs:
+        words = shlex.split(run)
+        assert "--require-hashes" in words, f"RUN {run!r}: install with --require-hashes"
+        assert "-r" in words and workdir(stage) / words[words.index("-r") + 1] in copied, (
+            f"RUN {run!r}: install from the copied {RUN_LOCK}"
+        )
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -282,33 +299,73 @@ def test_dockerfile_healthcheck_asks_healthz_on_port(health_server: ThreadingHTT
         _Health.status = 200
 
 
-# --- The production install: pip install . with no dev packages -----------------
+# --- The lock files and the production install --------------------------------
+
+RUN_LOCK = "requirements/run.lock"
+# Each lock and the pyproject.toml extras it installs on top of the runtime dependencies.
+LOCK_EXTRAS = {RUN_LOCK: (), "requirements/dev.lock": ("dev",), "requirements/bench.lock": ("dev", "bench")}
+TEST_TOOLS = ("pytest", "ruff", "mypy", "playwright")
 
 
-def runtime_distributions() -> set[str]:
-    """Every distribution that `pip install .` installs: pyproject's dependencies, transitively."""
+def lock_entries(lock: str) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """(name, marker) -> (version, hashes) for each package that ``lock`` pins."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    entries: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for line in (ROOT / lock).read_text().replace("\\\n", " ").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        spec, *hashes = line.split(" --hash=")
+        requirement = Requirement(spec.strip())
+        (pin,) = requirement.specifier
+        assert pin.operator == "==", f"{lock}: {spec.strip()} is not pinned exactly"
+        key = (canonicalize_name(requirement.name), str(requirement.marker or ""))
+        assert key not in entries, f"{lock}: {key} twice"
+        entries[key] = (pin.version, [h.strip() for h in hashes])
+    return entries
+
+
+def test_locks_pin_every_package_with_its_hashes_at_pyprojects_versions() -> None:
+    """`make lock` refreshes the locks; this fails when pyproject.toml changed without it."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras_of: dict[str, set[str]] = {}
-    pending = [Requirement(raw) for raw in project["dependencies"]]
-    while pending:
-        requirement = pending.pop()
-        name = canonicalize_name(requirement.name)
-        if name in extras_of and set(requirement.extras) <= extras_of[name]:
-            continue
-        extras = extras_of.setdefault(name, set())
-        extras.update(requirement.extras)
-        try:
-            distribution = importlib.metadata.distribution(requirement.name)
-        except importlib.metadata.PackageNotFoundError:
-            pytest.fail(f"{requirement.name} (from pyproject.toml) is not installed: run make install")
-        for raw in distribution.requires or []:
-            needed = Requirement(raw)
-            if needed.marker is None or any(needed.marker.evaluate({"extra": e}) for e in extras | {""}):
-                pending.append(needed)
-    return set(extras_of)
+    for lock, extras in LOCK_EXTRAS.items():
+        entries = lock_entries(lock)
+        for (name, _), (_, hashes) in entries.items():
+            assert hashes and all(h.startswith("sha256:") for h in hashes), f"{lock}: {name} has no hash"
+        versions = {name: version for (name, _), (version, _) in entries.items()}
+        declared = project["dependencies"] + [
+            raw for extra in extras for raw in project["optional-dependencies"][extra]
+        ]
+        for raw in declared:
+            requirement = Requirement(raw)
+            name = canonicalize_name(requirement.name)
+            assert name in versions, f"{lock} lacks {name} from pyproject.toml: run make lock"
+            assert requirement.specifier.contains(versions[name]), (
+                f"{lock} pins {name}=={versions[name]}, pyproject.toml {requirement.specifier}: run make lock"
+            )
+
+
+def test_locks_agree_and_the_runtime_lock_has_no_test_tools() -> None:
+    run, dev, bench = (
+        {(name, version) for (name, _), (version, _) in lock_entries(lock).items()} for lock in LOCK_EXTRAS
+    )
+    # make test installs dev.lock over run.lock and make bench bench.lock over both: the
+    # same package at the same version in each (markers may differ), so nothing is reinstalled.
+    assert run <= dev, f"run.lock pins what dev.lock does not: {sorted(run - dev)}: run make lock"
+    assert dev <= bench, f"dev.lock pins what bench.lock does not: {sorted(dev - bench)}: run make lock"
+    tools = {name for name, _ in run} & set(TEST_TOOLS)
+    assert not tools, f"run.lock has test tools: {sorted(tools)}"
+
+
+def runtime_distributions() -> set[str]:
+    """Every distribution that the image installs here: the runtime lock's packages whose markers apply."""
+    from packaging.markers import Marker
+
+    return {name for name, marker in lock_entries(RUN_LOCK) if not marker or Marker(marker).evaluate()}
 
 
 IMPORT_WITH_RUNTIME_DEPENDENCIES_ONLY = """
@@ -358,8 +415,8 @@ def test_runtime_dependencies_are_enough_for_the_web_command() -> None:
     """What the image and Render install (no dev extra) imports the app and gunicorn's worker.
 
     The dev environment hides a missing dependency when a test tool happens to
-    install it; here any module outside pyproject's runtime dependencies (and
-    theirs) fails to import, as it would in the image.
+    install it; here any module outside the runtime lock's packages fails to
+    import, as it would in the image.
     """
     from packaging.utils import canonicalize_name
 
@@ -531,7 +588,8 @@ def test_render_blueprint_runs_the_procfile() -> None:
     assert extracted.stdout.strip() == web_command()
     assert web["preDeployCommand"] == web_command().split(" && ")[0]
     assert web["healthCheckPath"] == "/healthz"
-    assert "pip install" in web["buildCommand"] and "npm ci" in web["buildCommand"]
+    assert f"pip install --no-cache-dir --require-hashes -r {RUN_LOCK}" in web["buildCommand"]
+    assert "npm ci" in web["buildCommand"]
 
     env = {item["key"]: item for item in web["envVars"]}
     assert env["PARLEY_ENV"]["value"] == "production"
