@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
-from chat import models
+from chat.models import users as user_model
 from chat.domain import rooms
 from chat.extensions import db, socketio
 from chat.models import Membership, Message, Room, User
@@ -57,7 +57,7 @@ def expected(kind: str, actor: str, action: str) -> str:
 def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Authorization does not depend on the hash's cost: one PBKDF2 round keeps the many cases quick."""
     monkeypatch.setattr(
-        models, "generate_password_hash", lambda password: generate_password_hash(password, "pbkdf2:sha256:1")
+        user_model, "generate_password_hash", lambda password: generate_password_hash(password, "pbkdf2:sha256:1")
     )
 
 

@@ -96,8 +96,13 @@ def test_join_answers_room_members_and_recent_messages(
     assert [m["seq"] for m in ack["messages"]] == list(range(6, 56))
     assert ack["has_more"] is True and ack["last_seq"] == 55
     first = ack["messages"][0]
-    assert set(first) == {"room", "seq", "id", "username", "text", "client_id", "created_at"}
+    assert set(first) == {
+        *("room", "seq", "id", "username", "text", "client_id", "created_at"),
+        *("rev", "edited_at", "deleted", "reactions", "reply_to", "html"),
+    }
     assert first["username"] == "bob" and first["text"] == "m6" and first["created_at"].endswith("Z")
+    assert first["html"] == "<p>m6</p>" and first["rev"] == 6 and first["reactions"] == []
+    assert first["deleted"] is False and first["edited_at"] is None and first["reply_to"] is None
 
 
 def test_join_with_since_returns_only_what_was_missed(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from flask import current_app
 from sqlalchemy import select
@@ -14,7 +14,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from chat import live
 from chat.domain import accounts, store
-from chat.domain.errors import BAD_REQUEST, EMPTY, RATE_LIMITED, TOO_LONG, ChatError
+from chat.domain.errors import BAD_REQUEST, EMPTY, NOT_FOUND, RATE_LIMITED, TOO_LONG, ChatError
+from chat.domain.rendering import render
 from chat.extensions import db
 from chat.fanout import emit
 from chat.metrics import MESSAGES_STORED
@@ -88,17 +89,25 @@ def _already_stored(author: User, client_id: str) -> Posted | None:
 
 
 def post_message(
-    room: Room, author: User, text: str, client_id: str, *, throttle: Callable[[], None] | None = None
+    room: Room,
+    author: User,
+    text: str,
+    client_id: str,
+    *,
+    reply_to: int | None = None,
+    throttle: Callable[[], None] | None = None,
 ) -> Posted:
     """Store a message in ``room`` exactly once per ``(author, client_id)``, with the room's next seq.
 
     ``chat.domain.store`` says how the seq is allocated gap-free. Callers check
     access first; ``throttle`` (the rate limit) runs only for a new message,
-    so a retry is never refused by it.
+    so a retry is never refused by it. ``reply_to`` is the seq of a message of
+    this room that this one answers.
     """
     client_id = clean_client_id(client_id)
     try:
         text = clean_text(text)
+        _check_reply(room, reply_to)
         if throttle is not None:
             throttle()
     except ChatError:
@@ -109,9 +118,9 @@ def post_message(
         if retry is not None:
             return retry
         raise
-    created_at = utcnow()
+    new = store.NewMessage(room.id, author.id, client_id, text, render(text), utcnow(), reply_to)
     try:
-        message_id, seq = store.insert_message(room, author, text, client_id, created_at)
+        stored = store.insert_message(new)
     except IntegrityError:
         # A concurrent retry with the same client_id committed first.
         db.session.rollback()
@@ -122,30 +131,44 @@ def post_message(
     except BaseException:
         db.session.rollback()
         raise
-    # Built to answer with, never added to the session: the row is already stored.
-    message = Message(
-        id=message_id,
-        room=room,
-        seq=seq,
-        author=author,
-        client_id=client_id,
-        text=text,
-        created_at=created_at,
-    )
-    # Mirror the database without marking the room dirty: a later flush must
-    # never write this (soon stale) number back over other writers' increments.
-    set_committed_value(room, "last_seq", seq)
     MESSAGES_STORED.inc()
-    return Posted(message, duplicate=False)
+    return Posted(_as_stored(room, author, new, stored), duplicate=False)
 
 
-def send(room: Room, author: User, text: str, client_id: str, *, skip_sid: str | None = None) -> Posted:
+def _as_stored(room: Room, author: User, new: store.NewMessage, stored: store.Stored) -> Message:
+    # Built to answer with, never added to the session: the row is already stored.
+    fields = asdict(new) | {"id": stored.id, "seq": stored.seq, "rev": stored.rev}
+    message = Message(**fields, room=room, author=author, deleted=False, edited_at=None)
+    # Mirror the database without marking the room dirty: a later flush must
+    # never write these (soon stale) numbers back over other writers' increments.
+    set_committed_value(room, "last_seq", stored.seq)
+    set_committed_value(room, "last_rev", stored.rev)
+    return message
+
+
+def _check_reply(room: Room, reply_to: int | None) -> None:
+    if reply_to is None:
+        return
+    exists = db.session.scalar(select(Message.id).where(Message.room_id == room.id, Message.seq == reply_to))
+    if exists is None:
+        raise ChatError(NOT_FOUND, f"There is no message {reply_to} in this room to reply to.")
+
+
+def send(
+    room: Room,
+    author: User,
+    text: str,
+    client_id: str,
+    *,
+    reply_to: int | None = None,
+    skip_sid: str | None = None,
+) -> Posted:
     """Store a message, rate-limited, and broadcast it once committed (a retry is not broadcast again).
 
     The one way a person's message enters a room, from a socket or the page's
     form; ``skip_sid`` is the sending socket, which reads the message from its ack.
     """
-    posted = post_message(room, author, text, client_id, throttle=_message_token(author))
+    posted = post_message(room, author, text, client_id, reply_to=reply_to, throttle=_message_token(author))
     if not posted.duplicate:
         emit.message_stored(posted.message.to_dict(), skip_sid=skip_sid)
     return posted

@@ -74,7 +74,7 @@ def find_room(slug: str) -> Room | None:
     return snapshots().attach(
         ("room", slug),
         lambda session: session.scalar(select(Room).where(Room.slug == slug)),
-        expire=("last_seq",),
+        expire=("last_seq", "last_rev"),
     )
 
 

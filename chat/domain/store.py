@@ -12,12 +12,13 @@ so they do not follow commit order (docs/protocol.md §7).
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
 
 from chat.extensions import db
-from chat.models import Message, Room, User
+from chat.models import Message, Room
 
 MESSAGES = Message.__table__
 ROOMS = Room.__table__
@@ -26,12 +27,18 @@ ROOMS = Room.__table__
 # Python than executing it, and a prebuilt one keeps its compiled form cached.
 # No bound parameter is named like a column of rooms: an UPDATE would take it
 # for one more SET (test_posting_changes_only_the_rooms_seq).
-NEW_MESSAGE = ("room_id", "user_id", "client_id", "text", "created_at")
+NEW_MESSAGE = ("room_id", "user_id", "client_id", "text", "html", "created_at", "reply_to")
 BUMP_SEQ = (
     update(ROOMS)
     .where(ROOMS.c.id == bindparam("bumped_room"))
-    .values(last_seq=ROOMS.c.last_seq + 1)
-    .returning(ROOMS.c.last_seq)
+    .values(last_seq=ROOMS.c.last_seq + 1, last_rev=ROOMS.c.last_rev + 1)
+    .returning(ROOMS.c.last_seq, ROOMS.c.last_rev)
+)
+BUMP_REV = (
+    update(ROOMS)
+    .where(ROOMS.c.id == bindparam("bumped_room"))
+    .values(last_rev=ROOMS.c.last_rev + 1)
+    .returning(ROOMS.c.last_rev)
 )
 INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
 _bumped = BUMP_SEQ.cte("bumped")
@@ -39,57 +46,66 @@ _bumped = BUMP_SEQ.cte("bumped")
 BUMP_AND_INSERT = (
     insert(MESSAGES)
     .from_select(
-        [*NEW_MESSAGE, "seq"],
+        [*NEW_MESSAGE, "seq", "rev"],
         select(
             *(bindparam(f"new_{name}", type_=MESSAGES.c[name].type) for name in NEW_MESSAGE),
             _bumped.c.last_seq,
+            _bumped.c.last_rev,
         ),
     )
-    .returning(MESSAGES.c.id, MESSAGES.c.seq)
+    .returning(MESSAGES.c.id, MESSAGES.c.seq, MESSAGES.c.rev)
 )
 
 
-def _new_row(room: Room, author: User, text: str, client_id: str, created_at: datetime) -> dict[str, object]:
-    return {
-        "room_id": room.id,
-        "user_id": author.id,
-        "client_id": client_id,
-        "text": text,
-        "created_at": created_at,
-    }
+@dataclass(frozen=True)
+class NewMessage:
+    """A message about to be stored: everything but its id, seq and rev."""
+
+    room_id: int
+    user_id: int
+    client_id: str
+    text: str
+    html: str
+    created_at: datetime
+    reply_to: int | None
 
 
-def insert_message(
-    room: Room, author: User, text: str, client_id: str, created_at: datetime
-) -> tuple[int, int]:
-    """Bump the room's seq and insert the message; ``(message id, seq)``, committed.
+@dataclass(frozen=True)
+class Stored:
+    """Where a stored message landed."""
+
+    id: int
+    seq: int
+    rev: int
+
+
+def insert_message(new: NewMessage) -> Stored:
+    """Bump the room's seq and rev and insert the message, committed.
 
     Raises ``IntegrityError`` (nothing stored, no seq used) if the author already
-    stored a message under ``client_id``.
+    stored a message under its ``client_id``.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        return _store_in_one_statement(room, author, text, client_id, created_at)
-    return _store(room, author, text, client_id, created_at)
+        return _store_in_one_statement(new)
+    return _store(new)
 
 
-def _store(room: Room, author: User, text: str, client_id: str, created_at: datetime) -> tuple[int, int]:
-    """Bump the room's seq and insert, in one transaction of the session (SQLite).
+def _store(new: NewMessage) -> Stored:
+    """Bump the room's seq and rev and insert, in one transaction of the session (SQLite).
 
     Core statements on the session's connection rather than the ORM's unit of
     work: the message is one known row, and the flush was a third of the
     handler's cost.
     """
     connection = db.session.connection()
-    seq: int = connection.execute(BUMP_SEQ, {"bumped_room": room.id}).scalar_one()
-    row = _new_row(room, author, text, client_id, created_at)
-    message_id: int = connection.execute(INSERT_MESSAGE, row | {"seq": seq}).scalar_one()
+    seq, rev = connection.execute(BUMP_SEQ, {"bumped_room": new.room_id}).one()
+    row = asdict(new) | {"seq": seq, "rev": rev}
+    message_id: int = connection.execute(INSERT_MESSAGE, row).scalar_one()
     db.session.commit()
-    return message_id, seq
+    return Stored(message_id, seq, rev)
 
 
-def _store_in_one_statement(
-    room: Room, author: User, text: str, client_id: str, created_at: datetime
-) -> tuple[int, int]:
+def _store_in_one_statement(new: NewMessage) -> Stored:
     """PostgreSQL: bump the seq and insert in ONE statement, committed by the server itself.
 
     The UPDATE's row lock on the room is then held only inside PostgreSQL,
@@ -100,8 +116,19 @@ def _store_in_one_statement(
     """
     db.session.commit()  # end the session's own transaction: this write runs on its own
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = _new_row(room, author, text, client_id, created_at)
         # Parameters named as no column of either table, so the UPDATE cannot take one for a SET.
-        parameters = {"bumped_room": room.id} | {f"new_{name}": value for name, value in row.items()}
+        parameters = {"bumped_room": new.room_id} | {
+            f"new_{name}": value for name, value in asdict(new).items()
+        }
         stored = connection.execute(BUMP_AND_INSERT, parameters).one()
-    return stored.id, stored.seq
+    return Stored(stored.id, stored.seq, stored.rev)
+
+
+def next_rev(room_id: int) -> int:
+    """Bump the room's rev in the session's transaction, locking the room until it commits.
+
+    The lock orders a change behind every other writer of the room, so revs
+    follow commit order and "changed after rev r" never misses a late commit.
+    """
+    rev: int = db.session.connection().execute(BUMP_REV, {"bumped_room": room_id}).scalar_one()
+    return rev

@@ -1,0 +1,47 @@
+"""People with accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, Index, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from chat.extensions import db
+from chat.models.time import utcnow
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A person with an account; usernames are unique regardless of case."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of ``password`` (werkzeug's default method)."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` matches; always False for accounts that cannot log in."""
+        if not self.password_hash.startswith(("scrypt:", "pbkdf2:")):
+            return False  # an account that cannot log in (the system user)
+        return check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def by_username(cls, username: str) -> User | None:
+        """The user whose name matches ``username`` case-insensitively."""
+        if "\x00" in username:  # no stored name has one, and PostgreSQL refuses it in a query
+            return None
+        return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+# Usernames are unique regardless of case: "Ada" and "ada" are one person.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
