@@ -26,10 +26,10 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
-from chat.models import users as user_model
 from chat.domain import rooms
 from chat.extensions import db, socketio
 from chat.models import Membership, Message, Room, User
+from chat.models import users as user_model
 from tests.conftest import BOTH_DATABASES, Browser, call, csrf_token, inbox
 
 Login = Callable[[User], Browser]
@@ -57,7 +57,9 @@ def expected(kind: str, actor: str, action: str) -> str:
 def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Authorization does not depend on the hash's cost: one PBKDF2 round keeps the many cases quick."""
     monkeypatch.setattr(
-        user_model, "generate_password_hash", lambda password: generate_password_hash(password, "pbkdf2:sha256:1")
+        user_model,
+        "generate_password_hash",
+        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
     )
 
 

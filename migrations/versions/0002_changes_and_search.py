@@ -59,7 +59,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name="fk_reactions_message_id_messages", ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_reactions_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_reactions_user_id_users", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_reactions"),
         sa.UniqueConstraint("message_id", "user_id", "emoji", name="uq_reactions_message_id_user_id_emoji"),
     )
@@ -83,9 +85,7 @@ def _render_stored_messages() -> None:
         if not rows:
             return
         for row in rows:
-            connection.execute(
-                messages.update().where(messages.c.id == row.id).values(html=render(row.text))
-            )
+            connection.execute(messages.update().where(messages.c.id == row.id).values(html=render(row.text)))
         last_id = rows[-1].id
 
 
