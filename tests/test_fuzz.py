@@ -26,8 +26,9 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote, quote_from_bytes
+from urllib.parse import quote, quote_from_bytes, urlsplit
 
 import hypothesis
 import pytest
@@ -38,7 +39,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from chat.domain import rooms
+from chat.domain import rendering, rooms
 from chat.domain.messages import HISTORY_MAX_LIMIT, MAX_SEQ
 from chat.extensions import db
 from chat.models import Room, User
@@ -66,11 +67,24 @@ CODES = frozenset(
     }
 )
 SUCCESS_KEYS = {
-    "join": {"ok", "room", "members", "messages", "has_more", "last_seq"},
+    "join": {
+        "ok",
+        "room",
+        "members",
+        "messages",
+        "has_more",
+        "last_seq",
+        "last_rev",
+        "changed",
+        "changes_truncated",
+    },
     "leave": {"ok"},
     "message": {"ok", "message", "duplicate"},
     "history": {"ok", "messages", "has_more"},
     "typing": {"ok"},
+    "edit": {"ok", "message"},
+    "delete": {"ok", "message"},
+    "react": {"ok", "message"},
 }
 EVENTS = tuple(SUCCESS_KEYS)
 # A client may not emit these two: Socket.IO reserves them (see the tests below).
@@ -125,6 +139,34 @@ NASTY_TEXT = [
     " " * 100 + "x" * 4000 + " " * 100,  # exactly at the limit once trimmed
     "x" * 4001,
 ]
+# Markdown and HTML meant to get script into a page through the rendered HTML.
+ATTACK_MARKUP = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](java\nscript:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[click](vbscript:msgbox(1))",
+    '[x](http://a.com" onmouseover="alert(1))',
+    "![img](x onerror=alert(1))",
+    "<svg onload=alert(1)>",
+    "**<b onclick=alert(1)>bold</b>**",
+    "`<script>`",
+    "```\n</code><script>alert(1)</script>\n```",
+    "> > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > quote",
+    "> " * 2000,
+    "`" * 4000,
+    "[" * 4000,
+    "*a" * 2000,
+    "http://a.b " * 363,
+    '<https://example.com/"onmouseover=alert(1)>',
+    "<style>*{display:none}</style>",
+    "<iframe src=//evil.example>",
+]
+NASTY_TEXT += ATTACK_MARKUP
 KEYS = st.one_of(
     st.sampled_from(
         [
@@ -136,6 +178,11 @@ KEYS = st.one_of(
             "after",
             "limit",
             "typing",
+            "seq",
+            "emoji",
+            "on",
+            "reply_to",
+            "since_rev",
             "__proto__",
             "constructor",
         ]
@@ -200,16 +247,26 @@ CLIENT_ID = Field(
     bad=st.one_of(st.sampled_from(["", "x" * 65, "\x00", "\ud800", "x" * SIXTY_KB]), VALUES),
 )
 TYPING = Field(good=st.booleans(), bad=VALUES)
+ON = TYPING
+EMOJI = Field(
+    good=st.sampled_from(
+        ["\U0001f44d", "\u2764\ufe0f", "\U0001f389", "\U0001f44d\U0001f3fd", "\U0001f469\u200d\U0001f4bb"]
+    ),
+    bad=st.one_of(st.sampled_from(["", "x", "\U0001f44d\U0001f44d", ":+1:", "\x00", "\ud800"]), VALUES),
+)
 
 
 def payloads(event: str, slugs: tuple[str, ...]) -> st.SearchStrategy[Any]:
     room = Field(good=st.sampled_from(slugs), bad=st.one_of(st.sampled_from(ODD_ROOMS), VALUES))
     return {
-        "join": payload(room=room, since=SEQ),
+        "join": payload(room=room, since=SEQ, since_rev=SEQ),
         "leave": payload(room=room),
-        "message": payload(room=room, text=TEXT, client_id=CLIENT_ID),
+        "message": payload(room=room, text=TEXT, client_id=CLIENT_ID, reply_to=SEQ),
         "history": payload(room=room, before=SEQ, after=SEQ, limit=LIMIT),
         "typing": payload(room=room, typing=TYPING),
+        "edit": payload(room=room, seq=SEQ, text=TEXT),
+        "delete": payload(room=room, seq=SEQ),
+        "react": payload(room=room, seq=SEQ, emoji=EMOJI, on=ON),
     }[event]
 
 
@@ -318,6 +375,8 @@ def test_every_event_answers_any_payload_with_one_contract_ack(
         assert ack["message"]["text"] == sent["text"].strip(), "stored text is the trimmed text as sent"
     if ack["ok"] and event in ("join", "history"):
         assert len(ack["messages"]) <= HISTORY_MAX_LIMIT
+    if ack["ok"] and event in ("message", "edit", "delete", "react"):
+        assert_nothing_executable(ack["message"]["html"])
     chat.still_served()
     assert not tracebacks()
 
@@ -391,6 +450,62 @@ def test_a_connect_event_does_not_leave_a_ghost_online_after_disconnecting(
     watcher = login(ada).socket()
     members = call(watcher, "join", {"room": "general"})["members"]
     assert {"username": "bob", "online": False} in members, "bob has no socket left"
+
+
+# --- Rendered HTML --------------------------------------------------------------------------------
+
+
+class Elements(HTMLParser):
+    """Every element of an HTML fragment, with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, attrs))
+
+
+LINK_ATTRIBUTES = {"href", "target", "rel"}
+
+
+def assert_nothing_executable(html: str) -> None:
+    """Only the allowed tags, only their allowed attributes, and links only to http(s) or mail."""
+    parser = Elements()
+    parser.feed(html)
+    parser.close()
+    for tag, attrs in parser.found:
+        assert tag in rendering.TAGS, (tag, html[:300])
+        allowed = LINK_ATTRIBUTES if tag == "a" else rendering.ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            assert name in allowed, (tag, name, html[:300])
+            if name == "href":
+                assert urlsplit(value or "").scheme in rendering.URL_SCHEMES, (value, html[:300])
+    assert "<script" not in html.lower()
+
+
+MARKDOWN_ALPHABET = st.sampled_from(
+    [*"*_`~[]()<>!#>-+.:/\\\"'=&;@ \nab1", "http://", "javascript:", "on"]
+)
+
+
+@FUZZ
+@given(
+    text=st.one_of(
+        st.sampled_from(ATTACK_MARKUP),
+        st.text(max_size=4000),
+        st.lists(MARKDOWN_ALPHABET, max_size=1500).map("".join),
+    )
+)
+@example(text="`" * 4000)
+def test_rendered_html_carries_nothing_executable(text: str) -> None:
+    assert_nothing_executable(rendering.render(text))
+
+
+def test_attack_markup_renders_as_harmless_text() -> None:
+    assert rendering.render("<script>alert(1)</script>") == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    assert 'href="javascript' not in rendering.render("[click](javascript:alert(1))")
+    assert "onerror" not in rendering.render("<img src=x onerror=alert(1)>").split("&lt;")[0]
 
 
 # --- Integer bounds, on both databases --------------------------------------------------------------

@@ -41,6 +41,11 @@ def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None
     socketio.emit("message", message, to=channel(message["room"]), skip_sid=skip_sid)
 
 
+def message_changed(message: dict[str, Any]) -> None:
+    """A committed change (edit, deletion, reaction): the message's whole current state, to its room."""
+    socketio.emit("message_changed", message, to=channel(message["room"]))
+
+
 def presence_changed(slug: str, username: str, online: bool) -> None:
     """``username`` came online or went offline in ``slug``."""
     socketio.emit("presence", {"room": slug, "username": username, "online": online}, to=channel(slug))
@@ -53,11 +58,11 @@ def typing_changed(slug: str, username: str, typing: bool, skip_sid: str | None 
     )
 
 
-def joined_at(slug: str, seq: int) -> None:
-    """A socket here joined ``slug`` when its newest seq was ``seq``: repair starts from there."""
+def joined_at(slug: str, seq: int, rev: int) -> None:
+    """A socket here joined ``slug`` when it stood at ``seq`` and ``rev``: repair starts from there."""
     queue = message_queue()
     if queue is not None:
-        queue.note_delivered(slug, seq)
+        queue.joined_at(slug, seq, rev)
 
 
 def login_ended(login_id: str) -> None:

@@ -20,7 +20,7 @@ class RedisQueue(ObservedRedisManager):
 
     Redis pub/sub keeps nothing for a subscriber that is away: messages
     published while this process was cut off never reach its sockets live. So
-    the queue remembers, per room, the newest seq it delivered here, and when
+    the queue remembers, per room, the newest seq and rev it delivered here, and when
     its subscriber comes back it calls ``on_resubscribed`` with that record to
     re-deliver what was stored since (clients drop seqs they already have).
     It also logs the line an operator looks for after an outage: the
@@ -30,24 +30,27 @@ class RedisQueue(ObservedRedisManager):
     def __init__(
         self,
         *args: Any,
-        on_resubscribed: Callable[[dict[str, int]], None] | None = None,
+        on_resubscribed: Callable[[dict[str, Delivered]], None] | None = None,
         on_closed: Callable[[str], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.delivered: dict[str, int] = {}  # room slug -> newest seq delivered through this queue
+        self.delivered: dict[str, Delivered] = {}  # rooms joined here -> how far their events reached
         self.on_resubscribed = on_resubscribed
         self.on_closed = on_closed
         self._subscriptions = 0
 
-    def note_delivered(self, slug: str, seq: int) -> None:
-        """Remember that this process's sockets in ``slug`` were sent seq ``seq``."""
-        self.delivered[slug] = max(seq, self.delivered.get(slug, 0))
+    def joined_at(self, slug: str, seq: int, rev: int) -> None:
+        """A socket here joined ``slug`` standing at ``seq`` and ``rev``: start following the room there."""
+        self.delivered.setdefault(slug, Delivered(seq, rev))
 
     def on_emit_here(self, event: str, data: Any) -> None:
-        """Note the newest seq of every message event that reaches this process."""
-        if event == "message" and isinstance(data, dict) and isinstance(data.get("seq"), int):
-            self.note_delivered(str(data.get("room")), data["seq"])
+        """Note the seq and rev of every message event (new or changed) of a room followed here."""
+        if event in ("message", "message_changed") and isinstance(data, dict):
+            position = self.delivered.get(str(data.get("room")))
+            seq, rev = data.get("seq"), data.get("rev")
+            if position is not None and isinstance(seq, int) and isinstance(rev, int):
+                position.note(seq if event == "message" else 0, rev)
 
     def on_room_closed(self, room: str) -> None:
         """Hand a closed room to ``on_closed`` (a logout's login room)."""
@@ -59,4 +62,47 @@ class RedisQueue(ObservedRedisManager):
         self._subscriptions += 1
         log.info("subscribed to the Redis message queue (channel %r)", self.channel)
         if self._subscriptions > 1 and self.on_resubscribed is not None:
-            self.server.start_background_task(self.on_resubscribed, dict(self.delivered))
+            snapshot = {slug: position.copy() for slug, position in self.delivered.items()}
+            self.server.start_background_task(self.on_resubscribed, snapshot)
+
+
+# Revs that arrive ahead of a missing one are kept (events from several processes
+# overtake each other); past this many per room, repair is due anyway.
+MAX_EARLY_REVS = 1000
+
+
+class Delivered:
+    """How far a room's events reached this process.
+
+    ``seq`` is the newest seq sent here. ``rev`` is contiguous: every rev up
+    to it was sent here (or superseded by a later change that was), so a
+    change whose publish was lost shows as ``rev`` stuck below the room's.
+    """
+
+    __slots__ = ("early", "rev", "seq")
+
+    def __init__(self, seq: int = 0, rev: int = 0) -> None:
+        self.seq = seq
+        self.rev = rev
+        self.early: set[int] = set()
+
+    def note(self, seq: int, rev: int) -> None:
+        """An event of ``seq`` (0 for a change) and ``rev`` was sent here."""
+        self.seq = max(self.seq, seq)
+        if rev == self.rev + 1:
+            self.caught_up(rev)
+        elif rev > self.rev and len(self.early) < MAX_EARLY_REVS:
+            self.early.add(rev)
+
+    def caught_up(self, rev: int, seq: int = 0) -> None:
+        """Everything up to ``rev`` (and seq ``seq``) was sent here, from the database or in order."""
+        self.seq = max(self.seq, seq)
+        self.rev = max(self.rev, rev)
+        self.early = {early for early in self.early if early > self.rev}
+        while self.rev + 1 in self.early:
+            self.rev += 1
+            self.early.discard(self.rev)
+
+    def copy(self) -> Delivered:
+        """The position as it stands, for repair to start from."""
+        return Delivered(self.seq, self.rev)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from chat import live
 from chat.extensions import socketio
 from chat.fanout.emit import channel, message_queue
+from chat.fanout.queue import Delivered
 from chat.models import Message, Room
 
 log = logging.getLogger("parley.repair")
@@ -28,27 +29,40 @@ log = logging.getLogger("parley.repair")
 BATCH = 200
 
 
-def catch_up(delivered: dict[str, int], why: str = "queue back") -> None:
-    """Re-deliver, to this process's sockets only, messages stored after ``delivered[slug]``."""
+def catch_up(positions: dict[str, Delivered], why: str = "queue back") -> None:
+    """Re-deliver, to this process's sockets only, what changed in each room after ``positions[slug]``.
+
+    Messages newer than the position's seq go out as ``message``, changes of
+    older ones as ``message_changed``; each in its current state.
+    """
     queue = message_queue()
     if queue is None:
         return
-    behind = sorted(live.sockets().rooms_with_sockets() & delivered.keys())
+    behind = sorted(live.sockets().rooms_with_sockets() & positions.keys())
     log.info("%s: catching up %d rooms with sockets here", why, len(behind))
-    for slug, position in Room.positions(behind).items():
-        stored, _more = Message.page(position.room_id, before=None, after=delivered[slug], limit=BATCH)
-        for message in stored:
-            queue.emit_here("message", message.to_dict(), channel(slug))
-            queue.note_delivered(slug, message.seq)
-        if stored:
-            log.info("re-delivered %d messages of %s (%s)", len(stored), slug, why)
+    for slug, stored in Room.positions(behind).items():
+        start = positions[slug]
+        changed = Message.changed(stored.room_id, up_to_seq=None, after_rev=start.rev, limit=BATCH)
+        for message in changed:
+            event = "message" if message.seq > start.seq else "message_changed"
+            queue.emit_here(event, message.to_dict(), channel(slug))
+        # All up to the stored rev is out now, or up to the last one sent when the batch was full.
+        reached = changed[-1].rev if len(changed) == BATCH else stored.last_rev
+        queue.delivered.setdefault(slug, Delivered()).caught_up(
+            reached, max([m.seq for m in changed], default=0)
+        )
+        if changed:
+            log.info("re-delivered %d messages of %s (%s)", len(changed), slug, why)
 
 
 def reconcile(behind_before: dict[str, int]) -> dict[str, int]:
     """Catch up the rooms still behind what is stored since the previous tick; the rooms behind now.
 
-    A room behind at one tick may only have a message in flight; one that is
-    still behind the seq it was behind at the previous tick lost a publish.
+    Every stored message and every change bumps its room's rev, and the queue
+    tracks the revs it delivered without holes, so a lost publish of either
+    shows as a room whose delivered rev stays below the stored one. A room
+    behind at one tick may only have an event in flight; one still behind the
+    rev it was behind at the previous tick lost a publish.
     """
     queue = message_queue()
     if queue is None:  # one process delivers everything itself
@@ -59,12 +73,14 @@ def reconcile(behind_before: dict[str, int]) -> dict[str, int]:
         return {}
     stored = Room.positions(watched)
     behind = {
-        slug: position.last_seq for slug, position in stored.items() if position.last_seq > delivered[slug]
+        slug: position.last_rev
+        for slug, position in stored.items()
+        if position.last_rev > delivered[slug].rev
     }
     stuck = {
-        slug: delivered[slug]
+        slug: delivered[slug].copy()
         for slug in behind
-        if slug in behind_before and delivered[slug] < behind_before[slug]
+        if slug in behind_before and delivered[slug].rev < behind_before[slug]
     }
     if stuck:
         log.warning("rooms behind what is stored for a whole upkeep tick: %s", ", ".join(sorted(stuck)))
@@ -72,7 +88,7 @@ def reconcile(behind_before: dict[str, int]) -> dict[str, int]:
     return behind
 
 
-def redeliver(app: Flask, delivered: dict[str, int], attempts: int = 8) -> None:
+def redeliver(app: Flask, delivered: dict[str, Delivered], attempts: int = 8) -> None:
     """After a Redis outage: hand this process's sockets what was stored while it was cut off.
 
     The database may be down too (outages come together); keep trying for a while.

@@ -76,15 +76,12 @@ class Message(db.Model):  # type: ignore[name-defined]
         return rows, has_more
 
     @classmethod
-    def changed(cls, room_id: int, *, up_to_seq: int, after_rev: int, limit: int) -> list[Message]:
-        """Messages at or below ``up_to_seq`` changed after ``after_rev``, in rev order, at most ``limit``."""
-        query = (
-            cls.select_whole()
-            .where(cls.room_id == room_id, cls.seq <= up_to_seq, cls.rev > after_rev)
-            .order_by(cls.rev)
-            .limit(limit)
-        )
-        return list(db.session.scalars(query))
+    def changed(cls, room_id: int, *, up_to_seq: int | None, after_rev: int, limit: int) -> list[Message]:
+        """Messages (at or below ``up_to_seq``) changed after ``after_rev``, in rev order, at most ``limit``."""
+        query = cls.select_whole().where(cls.room_id == room_id, cls.rev > after_rev)
+        if up_to_seq is not None:
+            query = query.where(cls.seq <= up_to_seq)
+        return list(db.session.scalars(query.order_by(cls.rev).limit(limit)))
 
     @classmethod
     def select_whole(cls) -> Any:

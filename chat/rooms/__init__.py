@@ -1,7 +1,7 @@
-"""Rooms: the room list and room pages (routes) and their live events (events)."""
+"""Rooms: the room list and room pages (routes) and their live events (events, message_events)."""
 
 from flask import Blueprint
 
 bp = Blueprint("rooms", __name__)
 
-from chat.rooms import events, routes  # noqa: E402,F401  (registers handlers on bp and socketio)
+from chat.rooms import events, message_events, routes  # noqa: E402,F401  (registers handlers on bp and socketio)

@@ -1,104 +1,32 @@
-"""Socket.IO events of rooms: join, leave, message, history, typing.
+"""Socket.IO events of a connection and its rooms: connect, disconnect, join, leave, typing.
 
 Each handler parses its payload, checks that the user may do it, calls one
 domain function and answers with the contract's acknowledgement. Errors are
-answered, never raised to the client's connection.
+answered, never raised to the client's connection. Messages and their
+changes are in ``message_events``.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
-from sqlalchemy.exc import SQLAlchemyError
 
-from chat import fanout, live, metrics
+from chat import fanout, live
 from chat.decorators import socket_event
-from chat.domain import messages, rooms
-from chat.domain.errors import BAD_REQUEST, FORBIDDEN, NOT_FOUND, NOT_JOINED, UNAVAILABLE, ChatError
-from chat.extensions import db, socketio
+from chat.domain import changes, messages, rooms
+from chat.domain.errors import BAD_REQUEST, NOT_FOUND, ChatError
+from chat.extensions import socketio
 from chat.fanout import emit
 from chat.internals import is_pending_disconnect
 from chat.live import SocketState
-from chat.models import Room
-from chat.rooms.payloads import as_object, bool_field, seq_field, text_field
+from chat.rooms.payloads import bool_field, seq_field, text_field
+from chat.rooms.sockets import Ack, acknowledged, current_sid, joined_room, stop_typing, this_socket
 
 log = logging.getLogger("parley.socket")
-
-Ack = dict[str, Any]
-
-
-def acknowledged(handler: Callable[[dict[str, Any]], Ack]) -> Callable[..., Ack]:
-    """Turn a handler's result or refusal into the contract's acknowledgement object."""
-
-    event = handler.__name__.removeprefix("on_")
-    timer = metrics.EVENT_SECONDS.labels(event)
-
-    @functools.wraps(handler)
-    def answer(payload: object = None, *_extra: object) -> Ack:
-        with timer.time():
-            ack = _answer(handler, payload)
-        if not ack["ok"]:
-            metrics.ACK_ERRORS.labels(event, ack["error"]["code"]).inc()
-        return ack
-
-    return answer
-
-
-def _answer(handler: Callable[[dict[str, Any]], Ack], payload: object) -> Ack:
-    try:
-        if not current_user.is_authenticated:
-            raise ChatError(FORBIDDEN, "Your session has ended; log in again.")
-        return {"ok": True, **handler(as_object(payload))}
-    except ChatError as refusal:
-        db.session.rollback()
-        return refusal.ack()
-    except SQLAlchemyError as exc:
-        db.session.rollback()
-        # One line, no traceback: an outage is an operational event, not a bug.
-        log.error(
-            "storage unavailable in %s (sid %s): %s", handler.__name__, current_sid(), exc.__class__.__name__
-        )
-        return ChatError(UNAVAILABLE, "Storage is unavailable; retry later.").ack()
-    except Exception:
-        db.session.rollback()
-        log.exception("error in %s (sid %s)", handler.__name__, current_sid())
-        return ChatError(UNAVAILABLE, "The server failed to handle this; retry later.").ack()
-
-
-def current_sid() -> str:
-    """The Socket.IO session id of the event being handled (Flask-SocketIO sets it on the request)."""
-    sid: str = request.sid  # type: ignore[attr-defined]
-    return sid
-
-
-def this_socket() -> SocketState:
-    """This socket's state (recorded afresh if its connect predates this process's registry)."""
-    state = live.sockets().get(current_sid())
-    if state is None:
-        state = live.sockets().connected(current_sid(), current_user.id, current_user.username)
-    return state
-
-
-def joined_room(slug: str) -> Room:
-    """The room ``slug`` if this socket joined it, re-checking the user's access."""
-    if slug not in this_socket().rooms:
-        if rooms.find_room(slug) is None:
-            raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
-        raise ChatError(NOT_JOINED, "Join the room on this connection first.")
-    return rooms.room_for(current_user, slug)
-
-
-def stop_typing(state: SocketState, slug: str) -> None:
-    """End this socket's typing in ``slug``, telling the room if it was typing."""
-    if slug in state.typing_in:
-        state.typing_in.discard(slug)
-        emit.typing_changed(slug, state.username, False, skip_sid=current_sid())
 
 
 def depart(sid: str, state: SocketState, slug: str) -> None:
@@ -150,9 +78,9 @@ def on_disconnect(reason: object = None) -> Ack | None:
 @socket_event("join")
 @acknowledged
 def on_join(payload: dict[str, Any]) -> Ack:
-    """A client joins a room: it gets the room, members, missed messages; the room may see presence."""
+    """A client joins a room: it gets the room, members, missed messages and changes; the room may see presence."""
     slug = text_field(payload, "room")
-    since = seq_field(payload, "since")
+    since, since_rev = seq_field(payload, "since"), seq_field(payload, "since_rev")
     state = this_socket()
     limit = current_app.config["MAX_ROOMS_PER_SOCKET"]
     if slug not in state.rooms and len(state.rooms) >= limit:
@@ -161,13 +89,18 @@ def on_join(payload: dict[str, Any]) -> Ack:
         )
     room = rooms.enter(current_user, slug)
     sid: str = current_sid()
-    # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq).
+    # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq
+    # and rev), and read where the room stands first: whatever commits later reaches this socket live.
     join_room(emit.channel(slug))
     state.rooms.add(slug)
     first = live.presence().arrive(slug, state.username, sid)
+    last_seq, last_rev = room.last_seq, room.last_rev
     page = messages.recent(room, since)
+    changed, truncated = (
+        ([], False) if since is None or since_rev is None else changes.changed_since(room, since, since_rev)
+    )
     newest = page.messages[-1].seq if page.messages else 0
-    emit.joined_at(slug, max(newest, room.last_seq))
+    emit.joined_at(slug, max(newest, last_seq), last_rev)
     if first:
         emit.presence_changed(slug, state.username, True)
     return {
@@ -175,7 +108,10 @@ def on_join(payload: dict[str, Any]) -> Ack:
         "members": rooms.members_with_presence(room),
         "messages": [m.to_dict() for m in page.messages],
         "has_more": page.has_more,
-        "last_seq": max(newest, room.last_seq),
+        "last_seq": max(newest, last_seq),
+        "last_rev": last_rev,
+        "changed": [m.to_dict() for m in changed],
+        "changes_truncated": truncated,
     }
 
 
@@ -191,31 +127,6 @@ def on_leave(payload: dict[str, Any]) -> Ack:
         return {}
     depart(current_sid(), state, slug)
     return {}
-
-
-@socket_event("message")
-@acknowledged
-def on_message(payload: dict[str, Any]) -> Ack:
-    """A client sends a message: stored once, acked to the sender, broadcast to the others in the room."""
-    slug = text_field(payload, "room")
-    text = text_field(payload, "text")
-    client_id = text_field(payload, "client_id")
-    room = joined_room(slug)
-    posted = messages.send(room, current_user, text, client_id, skip_sid=current_sid())
-    stop_typing(this_socket(), slug)
-    return {"message": posted.message.to_dict(), "duplicate": posted.duplicate}
-
-
-@socket_event("history")
-@acknowledged
-def on_history(payload: dict[str, Any]) -> Ack:
-    """A client pages through a room it may read: before/after/limit as the contract says."""
-    slug = text_field(payload, "room")
-    before, after = seq_field(payload, "before"), seq_field(payload, "after")
-    limit = payload.get("limit")
-    room = rooms.room_for(current_user, slug)
-    page = messages.history(room, before=before, after=after, limit=limit)
-    return {"messages": [m.to_dict() for m in page.messages], "has_more": page.has_more}
 
 
 @socket_event("typing")

@@ -34,3 +34,11 @@ def bool_field(payload: dict[str, Any], name: str) -> bool:
 def seq_field(payload: dict[str, Any], name: str) -> int | None:
     """An optional seq bound: absent/null, or an integer from 0 to the largest seq."""
     return check_seq(payload.get(name), name)
+
+
+def required_seq(payload: dict[str, Any], name: str) -> int:
+    """A seq that must be there: a positive integer up to the largest seq."""
+    value = check_seq(payload.get(name), name)
+    if value is None or value == 0:
+        raise ChatError(BAD_REQUEST, f"{name!r} must be the seq of a message.")
+    return value

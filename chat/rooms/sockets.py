@@ -1,0 +1,97 @@
+"""What every socket handler of rooms shares: the acknowledgement, this socket, its joined rooms.
+
+``acknowledged`` owns the ack's shape, the event metrics and the rollback, so
+that each handler stays parse, authorize, call, answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from chat import live, metrics
+from chat.domain import rooms
+from chat.domain.errors import FORBIDDEN, NOT_FOUND, NOT_JOINED, UNAVAILABLE, ChatError
+from chat.extensions import db
+from chat.fanout import emit
+from chat.live import SocketState
+from chat.models import Room
+from chat.rooms.payloads import as_object
+
+log = logging.getLogger("parley.socket")
+
+Ack = dict[str, Any]
+
+
+def acknowledged(handler: Callable[[dict[str, Any]], Ack]) -> Callable[..., Ack]:
+    """Turn a handler's result or refusal into the contract's acknowledgement object."""
+
+    event = handler.__name__.removeprefix("on_")
+    timer = metrics.EVENT_SECONDS.labels(event)
+
+    @functools.wraps(handler)
+    def answer(payload: object = None, *_extra: object) -> Ack:
+        with timer.time():
+            ack = _answer(handler, payload)
+        if not ack["ok"]:
+            metrics.ACK_ERRORS.labels(event, ack["error"]["code"]).inc()
+        return ack
+
+    return answer
+
+
+def _answer(handler: Callable[[dict[str, Any]], Ack], payload: object) -> Ack:
+    try:
+        if not current_user.is_authenticated:
+            raise ChatError(FORBIDDEN, "Your session has ended; log in again.")
+        return {"ok": True, **handler(as_object(payload))}
+    except ChatError as refusal:
+        db.session.rollback()
+        return refusal.ack()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        # One line, no traceback: an outage is an operational event, not a bug.
+        log.error(
+            "storage unavailable in %s (sid %s): %s", handler.__name__, current_sid(), exc.__class__.__name__
+        )
+        return ChatError(UNAVAILABLE, "Storage is unavailable; retry later.").ack()
+    except Exception:
+        db.session.rollback()
+        log.exception("error in %s (sid %s)", handler.__name__, current_sid())
+        return ChatError(UNAVAILABLE, "The server failed to handle this; retry later.").ack()
+
+
+def current_sid() -> str:
+    """The Socket.IO session id of the event being handled (Flask-SocketIO sets it on the request)."""
+    sid: str = request.sid  # type: ignore[attr-defined]
+    return sid
+
+
+def this_socket() -> SocketState:
+    """This socket's state (recorded afresh if its connect predates this process's registry)."""
+    state = live.sockets().get(current_sid())
+    if state is None:
+        state = live.sockets().connected(current_sid(), current_user.id, current_user.username)
+    return state
+
+
+def joined_room(slug: str) -> Room:
+    """The room ``slug`` if this socket joined it, re-checking the user's access."""
+    if slug not in this_socket().rooms:
+        if rooms.find_room(slug) is None:
+            raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
+        raise ChatError(NOT_JOINED, "Join the room on this connection first.")
+    return rooms.room_for(current_user, slug)
+
+
+def stop_typing(state: SocketState, slug: str) -> None:
+    """End this socket's typing in ``slug``, telling the room if it was typing."""
+    if slug in state.typing_in:
+        state.typing_in.discard(slug)
+        emit.typing_changed(slug, state.username, False, skip_sid=current_sid())
