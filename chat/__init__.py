@@ -12,6 +12,7 @@ from chat import auth, cli, config, error_pages, fanout, health, live, logs, run
 from chat.domain.snapshots import Snapshots
 from chat.extensions import csrf, db, migrate, socketio
 from chat.rooms import bp as rooms_bp
+from chat.search import bp as search_bp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,7 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         )
     cli.init_app(app)
     security.init_app(app)
-    for blueprint in (health.bp, auth.bp, rooms_bp):
+    for blueprint in (health.bp, auth.bp, rooms_bp, search_bp):
         app.register_blueprint(blueprint)
     error_pages.register(app)
     if app.config["PRODUCTION"]:

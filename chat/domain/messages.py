@@ -218,6 +218,35 @@ def history(room: Room, *, before: object = None, after: object = None, limit: o
     return Page(rows, has_more)
 
 
+@dataclass(frozen=True)
+class Window:
+    """A stretch of a room's history for a page, and whether older or newer messages lie beyond it."""
+
+    messages: list[Message]
+    has_older: bool
+    has_newer: bool
+
+    @property
+    def has_more(self) -> bool:
+        """Older messages exist (what the page's "Load older" offers)."""
+        return self.has_older
+
+
+def window(
+    room: Room, *, before: int | None = None, after: int | None = None, around: int | None = None
+) -> Window:
+    """The page's stretch: the newest messages, or those just ``before``/``after`` a seq, or ``around`` one."""
+    if around is not None:
+        older = history(room, before=around + 1, limit=HISTORY_DEFAULT_LIMIT // 2)
+        newer = history(room, after=around, limit=HISTORY_DEFAULT_LIMIT // 2)
+        return Window(older.messages + newer.messages, older.has_more, newer.has_more)
+    if after is not None:
+        page = history(room, after=after)
+        return Window(page.messages, after > 0, page.has_more)
+    page = history(room, before=before)
+    return Window(page.messages, page.has_more, before is not None and before <= room.last_seq)
+
+
 def recent(room: Room, since: object = None) -> Page:
     """What a joining client needs: everything after ``since`` (200 at most), or the last 50."""
     if since is None:

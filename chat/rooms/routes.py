@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,14 +23,19 @@ def readable_room(slug: str) -> Room:
 
 
 def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, int]:
-    """The room page with its newest messages and members; forms given keep their input and errors."""
-    page = messages.history(room)
+    """The room page with a stretch of its messages and its members; forms given keep their input and errors.
+
+    The stretch is the newest messages, or the one asked for by ``?before=``,
+    ``?after=`` or ``?around=`` (a seq): links that work without JavaScript.
+    """
+    bounds = {name: _seq_argument(name) for name in ("before", "after", "around")}
+    window = messages.window(room, **bounds)
     members = rooms.members_with_presence(room)
     return (
         render_template(
             "rooms/room.html",
             room=room,
-            page=page,
+            page=window,
             members=members,
             last_seq=room.last_seq,
             message_form=forms.get("message_form") or MessageForm(formdata=None),
@@ -38,6 +43,16 @@ def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, in
         ),
         status,
     )
+
+
+def _seq_argument(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return messages.check_seq(int(raw) if raw.isdigit() else raw, name)
+    except ChatError as refusal:
+        abort(400, refusal.message)
 
 
 @bp.route("/")
