@@ -9,25 +9,19 @@ the one the server vendors from ``node_modules``.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import signal
 import sqlite3
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from deploy.cluster import wait_for_http, web_command
-from tests.services import free_port
+from tests.harness import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -40,30 +34,6 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "correct-horse-battery"
 HTTP_TIMEOUT = 15
 STARTUP_TIMEOUT = 60
-STOP_TIMEOUT = 15
-
-# Settings the developer's shell may carry that must not leak into the test server.
-APP_ENV_VARS = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SECRET_KEY",
-    "PORT",
-    "HOST",
-    "PARLEY_ENV",
-    "CORS_ALLOWED_ORIGINS",
-    "SOCKETIO_CHANNEL",
-    "RATE_LIMIT_BURST",
-    "RATE_LIMIT_PER_SECOND",
-    "PRESENCE_TTL_SECONDS",
-    "MAX_MESSAGE_CHARS",
-    "MAX_EVENT_BYTES",
-    "REGISTRATIONS_BURST",
-    "REGISTRATIONS_PER_HOUR",
-    "LOGIN_ATTEMPTS_BURST",
-    "LOGIN_ATTEMPTS_PER_MINUTE",
-    "MAX_SOCKETS_PER_USER",
-    "MAX_ROOMS_PER_SOCKET",
-)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -72,89 +42,25 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
-@dataclass
-class WebServer:
+class WebServer(ServerProcess):
     """The Procfile's ``web:`` command on 127.0.0.1:<free port>, SQLite in ``workdir``."""
 
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        super().__init__(
+            f"sqlite:///{self.db_path}",
+            workdir,
+            # Every test registers its own people from 127.0.0.1: lift the sign-up and login
+            # throttles (10 per address) as the cluster tests do. The message rate limit keeps
+            # its defaults.
+            extra_env={"REGISTRATIONS_BURST": "1000", "LOGIN_ATTEMPTS_BURST": "1000"},
+            startup_timeout=STARTUP_TIMEOUT,
+            name="web",
+        )
 
     @property
     def db_path(self) -> Path:
         return self.workdir / "parley.sqlite3"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / "web.log"
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
-        env.update(
-            {
-                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-                "PORT": str(self.port),
-                "HOST": "127.0.0.1",
-                "DATABASE_URL": f"sqlite:///{self.db_path}",
-                "SECRET_KEY": "test",
-                "REDIS_URL": "",
-                "PYTHONUNBUFFERED": "1",
-                # Every test registers its own people from 127.0.0.1: lift the sign-up and
-                # login throttles (10 per address) as the cluster tests do. The message rate
-                # limit keeps its defaults.
-                "REGISTRATIONS_BURST": "1000",
-                "LOGIN_ATTEMPTS_BURST": "1000",
-            }
-        )
-        return env
-
-    def start(self) -> WebServer:
-        with self.log_path.open("wb") as log:  # the child keeps its own descriptor
-            self.process = subprocess.Popen(
-                ["sh", "-c", web_command()],
-                cwd=ROOT,
-                env=self.env(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_for_http(f"{self.base_url}/healthz", STARTUP_TIMEOUT, self.process)
-        except BaseException as exc:
-            self.stop()
-            raise RuntimeError(f"the server did not start:\n{self.log_tail()}") from exc
-        return self
-
-    def stop(self) -> None:
-        """SIGTERM to the process group, a bounded wait, then SIGKILL."""
-        process = self.process
-        if process is None:
-            return
-        if process.poll() is None:
-            self._signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGKILL)
-                process.wait(timeout=5)
-        self._signal(signal.SIGKILL)  # a worker that outlived the leader goes too
-        self.process = None
-
-    def _signal(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, sig)  # start_new_session: group id == leader's pid
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the server's SQLite file directly (closed right away: no ResourceWarning)."""

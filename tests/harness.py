@@ -1,10 +1,11 @@
 """Real server processes for tests: the Procfile's web command (or ``python app.py``) on a free port.
 
-``ServerProcess`` starts the command the way a platform would (``sh -c`` with
-``PORT``/``HOST``/``DATABASE_URL``/``SECRET_KEY`` in the environment, in its
-own process group, output to a log file), waits for ``/healthz`` and stops
-the whole group on exit. The helpers log in over HTTP and connect real
-Socket.IO clients; ``Recorder`` collects what a client receives.
+``ServerProcess`` is deploy/launcher.py's ``WebProcess`` (the command started the
+way a platform would, in its own process group, waited for on ``/healthz``,
+stopped as a group) with the tests' own environment: a fresh ``SECRET_KEY``, and
+nothing of the app's settings from the developer's shell. The helpers log in
+over HTTP and connect real Socket.IO clients; ``Recorder`` collects what a
+client receives.
 
 Everything here is bounded in time and closes what it opens: the suite runs
 with warnings as errors, so a leaked socket or file fails the test.
@@ -12,34 +13,24 @@ with warnings as errors, so a leaked socket or file fails the test.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import secrets
-import signal
-import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 import socketio
 import websocket
 
-from deploy.cluster import web_command
-from tests.services import free_port
+from deploy.launcher import WebProcess, free_port, server_environment
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
 PASSWORD = "correct-horse-battery"
 STARTUP_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
 CALL_TIMEOUT = 10.0
 
 # All the server inherits from the test's own environment: nothing of the app's settings
@@ -49,28 +40,13 @@ INHERITED_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "
 T = TypeVar("T")
 
 
-class ServerError(AssertionError):
-    """The server did not start, or did not stop, as it should."""
-
-
-def server_env(database_url: str, port: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def server_env(database_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment a platform would give the server (and the operator's ``flask`` commands)."""
-    env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
-    env.update(
-        {
-            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "PORT": str(port),
-            "HOST": "127.0.0.1",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": secrets.token_hex(32),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra or {})
-    return env
+    inherited = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+    return server_environment(database_url, secrets.token_hex(32), base=inherited, extra=extra)
 
 
-class ServerProcess:
+class ServerProcess(WebProcess):
     """A real server on 127.0.0.1:<free port>, as a context manager.
 
     ``command`` defaults to the Procfile's ``web:`` command; pass e.g.
@@ -87,140 +63,15 @@ class ServerProcess:
         startup_timeout: float = STARTUP_TIMEOUT,
         name: str = "server",
     ) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.command = command or web_command()
-        self.env = server_env(database_url, self.port, extra_env)
-        self.log_path = Path(log_dir) / f"{name}-{self.port}.log"
+        port = free_port()
+        super().__init__(
+            port, server_env(database_url, extra_env), Path(log_dir) / f"{name}-{port}.log", command=command
+        )
+        self.base_url = self.url
         self.startup_timeout = startup_timeout
-        self.process: subprocess.Popen[bytes] | None = None
-        self.startup_seconds: float | None = None
 
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> ServerProcess:
-        started = time.monotonic()
-        with open(self.log_path, "wb") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(
-                ["sh", "-c", self.command],
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            self._wait_healthy(started + self.startup_timeout)
-        except BaseException:
-            self.stop()
-            raise
-        self.startup_seconds = time.monotonic() - started
-        return self
-
-    def _wait_healthy(self, deadline: float) -> None:
-        assert self.process is not None
-        while True:
-            if self._leader_exited(0):
-                raise ServerError(f"the server exited before it served /healthz\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise ServerError(
-                    f"no 200 from {self.base_url}/healthz within {self.startup_timeout:.0f} s\n"
-                    f"{self.log_tail()}"
-                )
-            time.sleep(0.1)
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
-        """SIGTERM to the process group, a bounded wait, then SIGKILL. Returns the exit code."""
-        process = self.process
-        if process is None:
-            return None
-        if process.returncode is None:
-            self._signal_group(signal.SIGTERM)
-            if not self._leader_exited(timeout):
-                self._signal_group(signal.SIGKILL)
-                self._leader_exited(5)
-            # Anything of the group that outlived its leader (a worker) goes too. The leader is
-            # a zombie until reaped below, so its pid (the group id) cannot belong to anyone else.
-            self._signal_group(signal.SIGKILL)
-        return process.wait(timeout=5)
-
-    def kill(self) -> int | None:
-        """kill -9 the whole process group, as a crash would; returns the exit code."""
-        if self.process is None:
-            return None
-        self._signal_group(signal.SIGKILL)
-        return self.process.wait(timeout=10)
-
-    def _leader_exited(self, timeout: float) -> bool:
-        """Wait (bounded) until the group leader exits, without reaping it."""
-        assert self.process is not None
-        if self.process.returncode is not None:
-            return True
-        deadline = time.monotonic() + timeout
-        while os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def _signal_group(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, sig)  # start_new_session: the group id is the leader's pid
-
-    def __enter__(self) -> ServerProcess:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    # -- inspection ------------------------------------------------------------------------
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and not self._leader_exited(0)
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def log_tail(self, lines: int = 40) -> str:
-        tail = self.log_text().splitlines()[-lines:]
-        return f"--- last {len(tail)} lines of {self.log_path} ---\n" + "\n".join(tail)
-
-    # -- operator commands -----------------------------------------------------------------
-
-    def flask(self, *args: str, timeout: float = 60.0) -> str:
-        """Run ``flask --app app ARGS`` with this server's environment."""
-        return run_flask(self.env, *args, timeout=timeout)
-
-
-def run_flask(env: Mapping[str, str], *args: str, timeout: float = 60.0) -> str:
-    """``flask --app app ARGS`` in the repository root with ``env``; its output, or a failure."""
-    done = subprocess.run(
-        ["flask", "--app", "app", *args],
-        cwd=ROOT,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise ServerError(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return done.stdout
+    def start(self, *, wait: bool = True, timeout: float | None = None) -> Self:
+        return super().start(wait=wait, timeout=timeout or self.startup_timeout)
 
 
 # -- HTTP and Socket.IO clients ------------------------------------------------------------

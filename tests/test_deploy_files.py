@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from deploy.cluster import web_command
+from deploy.launcher import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy" / "k8s"
