@@ -21,7 +21,7 @@ from pathlib import Path
 
 import socketio
 
-from tests.harness import PASSWORD, ServerProcess, login_cookie, register_cookie
+from tests.support.server import PASSWORD, ServerProcess, login_cookie, register_cookie
 
 METRICS_TOKEN = "soak"
 WATCHED = {

@@ -30,9 +30,7 @@ from chat import models
 from chat.domain import rooms
 from chat.extensions import db, socketio
 from chat.models import Membership, Message, Room, User
-from tests.conftest import BOTH_DATABASES, Browser, call, csrf_token, inbox
-
-Login = Callable[[User], Browser]
+from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, csrf_token, inbox
 
 KINDS = ("public", "private", "direct")
 ACTORS = ("member", "non-member", "removed", "anonymous")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser_support import (
+from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PASSWORD,
@@ -31,7 +31,7 @@ from tests.browser_support import (
     accounts,
     unique,
 )
-from tests.services import require
+from tests.support.services import require
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright

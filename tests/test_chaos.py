@@ -19,11 +19,13 @@ import psycopg
 import pytest
 
 from deploy.cluster import Cluster
-from tests.chat_client import ResumingClient, register, wait_until
-from tests.harness import ServerProcess, register_cookie
-from tests.services import free_port, scratch_postgres_database
-from tests.tcp_proxy import TcpProxy
-from tests.test_cluster import PASSWORD, ROOMY_LIMITS, PrivateRedis, require_nginx
+from deploy.launcher import free_port
+from tests.support.chat_client import ResumingClient, register, wait_until
+from tests.support.cluster import ROOMY_LIMITS, PrivateRedis, require_nginx
+from tests.support.in_process import PASSWORD
+from tests.support.server import ServerProcess, register_cookie
+from tests.support.services import scratch_postgres_database
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.server
 

@@ -7,9 +7,7 @@ the Procfile's web command behind nginx.
 from __future__ import annotations
 
 import re
-import shutil
 import signal
-import subprocess
 import threading
 import time
 import urllib.error
@@ -24,24 +22,17 @@ import pytest
 import redis
 
 from deploy.cluster import Cluster
-from tests.chat_client import ResumingClient, login, register, wait_until
-from tests.harness import logout
-from tests.services import REDIS_HOST, REDIS_PORT, free_port, port_open, require, scratch_postgres_database
-from tests.tcp_proxy import TcpProxy
+from deploy.launcher import free_port
+from tests.support.chat_client import ResumingClient, login, register, wait_until
+from tests.support.cluster import ROOMY_LIMITS, PrivateRedis, require_nginx
+from tests.support.server import logout
+from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.server
 
 PASSWORD = "correct-horse"
-REDIS_DB = 11
-# Every test user registers from 127.0.0.1: lift the per-address registration throttle.
-ROOMY_LIMITS = {
-    "REGISTRATIONS_BURST": "1000",
-    "LOGIN_ATTEMPTS_BURST": "1000",
-}  # this module's own database number on the shared Redis
-
-
-def require_nginx() -> None:
-    require(shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists(), "nginx (Debian package)")
+REDIS_DB = 11  # this module's own database number on the shared Redis
 
 
 @pytest.fixture(scope="module")
@@ -191,36 +182,6 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
     finally:
         close_all([*clients, ghost, observer])
         cluster.start_instance(victim)
-
-
-class PrivateRedis:
-    """A redis-server of this test's own on a free port, to stop and start at will."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        server = shutil.which("redis-server")
-        require(server is not None, "redis-server")
-        assert server is not None
-        self.process = subprocess.Popen(
-            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(lambda: port_open("127.0.0.1", self.port), 10, "the private Redis")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
 
 
 def test_a_redis_outage_loses_no_message_and_fan_out_resumes(tmp_path: Path) -> None:

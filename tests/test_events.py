@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,11 +12,9 @@ from sqlalchemy import event
 from chat.domain import rooms
 from chat.extensions import db, socketio
 from chat.models import Message, Room, User
-from tests.conftest import BOTH_DATABASES, Browser, call, inbox, received
+from tests.support.in_process import BOTH_DATABASES, Login, call, inbox, received
 
 pytestmark = BOTH_DATABASES
-
-Login = Callable[[User], Browser]
 
 
 def joined(sock: SocketIOTestClient, room: str = "general", **extra: Any) -> dict[str, Any]:

@@ -42,9 +42,7 @@ from chat.domain import rooms
 from chat.domain.messages import HISTORY_MAX_LIMIT, MAX_SEQ
 from chat.extensions import db
 from chat.models import Room, User
-from tests.conftest import BOTH_DATABASES, Browser, call, csrf_token
-
-Login = Callable[[User], Browser]
+from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, csrf_token
 
 EXAMPLES = int(os.environ.get("PARLEY_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(

@@ -11,7 +11,7 @@ from chat.domain import messages, rooms
 from chat.domain.errors import BAD_REQUEST, EMPTY, RATE_LIMITED, TOO_LONG, ChatError
 from chat.extensions import db
 from chat.models import Message, Room, User
-from tests.conftest import BOTH_DATABASES
+from tests.support.in_process import BOTH_DATABASES
 
 pytestmark = BOTH_DATABASES
 

@@ -15,7 +15,7 @@ from flask import Flask
 
 from chat.config import ConfigError, from_environment, is_production
 from chat.models import User
-from tests.conftest import Browser, call
+from tests.support.in_process import Browser, call
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG = "k" * 40

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -17,10 +16,7 @@ from chat import create_app
 from chat.domain import accounts, messages, rooms
 from chat.extensions import db
 from chat.models import Membership, Message, Room, User
-from tests.conftest import PASSWORD, Browser, base_config, csrf_token
-
-Login = Callable[[User], Browser]
-
+from tests.support.in_process import PASSWORD, Browser, Login, base_config, csrf_token
 
 # --- helpers ------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,9 +11,7 @@ from flask.testing import FlaskClient
 from chat import allowed_origin
 from chat.domain import rooms
 from chat.models import User
-from tests.conftest import PASSWORD, Browser, call, csrf_token
-
-Login = Callable[[User], Browser]
+from tests.support.in_process import PASSWORD, Login, call, csrf_token
 
 
 def test_every_page_carries_the_security_headers(client: FlaskClient) -> None:

@@ -21,7 +21,7 @@ import pytest
 import socketio
 import websocket
 
-from tests.harness import (
+from tests.support.server import (
     Recorder,
     ServerProcess,
     close_websocket,
@@ -30,7 +30,7 @@ from tests.harness import (
     emit,
     login_cookie,
 )
-from tests.services import scratch_postgres_database
+from tests.support.services import scratch_postgres_database
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(60)]
 

@@ -12,7 +12,7 @@ import redis
 from chat.presence import LocalPresence, RedisPresence
 from chat.ratelimit import LocalRateLimiter, RedisRateLimiter
 from chat.realtime import redis_options
-from tests.services import REDIS_HOST, REDIS_PORT, port_open, require
+from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require
 
 REDIS_TEST_DB = 13
 

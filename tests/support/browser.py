@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from tests.harness import ServerProcess
+from tests.support.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

@@ -15,7 +15,7 @@ from typing import Any
 
 import socketio
 
-from tests.harness import close_websocket, login_cookie, register_cookie
+from tests.support.server import close_websocket, login_cookie, register_cookie
 
 CALL_TIMEOUT = 15
 
