@@ -30,7 +30,8 @@ from chat import models
 from chat.domain import rooms
 from chat.extensions import db, socketio
 from chat.models import Membership, Message, Room, User
-from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, csrf_token, inbox
+from tests.support.forms import csrf_token
+from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, inbox
 
 KINDS = ("public", "private", "direct")
 ACTORS = ("member", "non-member", "removed", "anonymous")

@@ -3,8 +3,8 @@
 One server (SQLite, no Redis) and one Chromium per module; every test opens
 fresh browser contexts (one per user, so cookies and localStorage are their
 own) with users nobody else uses, mostly in rooms of their own. Every wait is
-bounded. Screenshots of the room page at 375 px and 1280 px are written to
-docs/screenshots/ on each run.
+bounded. Screenshots of the room page at 375 px and 1280 px are taken into the
+test's temporary folder; ``make screenshots`` refreshes the README's.
 """
 
 from __future__ import annotations
@@ -14,40 +14,41 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from tests.support.browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
-    PASSWORD,
+    DESKTOP,
     PENDING_JS,
-    ROOT,
-    SCREENSHOTS,
+    PHONE,
     SHOWN_JS,
+    SOCKETIO_JS,
+    WAIT_MS,
     Account,
+    Tabs,
     WebServer,
     accounts,
+    launch_chromium,
+    screenshot_while_typing,
+    send,
+    show_room_at,
     unique,
+    wait_for_texts,
+    wait_member,
+    wait_online,
 )
+from tests.support.forms import PASSWORD
 from tests.support.services import require
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
+    from playwright.sync_api import Browser, Dialog, Page, sync_playwright
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 except ImportError:  # pragma: no cover - the dev extras install it
     sync_playwright = None  # type: ignore[assignment]
 
-if TYPE_CHECKING:
-    from playwright.sync_api import ViewportSize
-
 pytestmark = [pytest.mark.server, pytest.mark.timeout(90)]
-
-WAIT_MS = 10_000
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-PHONE: ViewportSize = {"width": 375, "height": 740}
-SOCKETIO_JS = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -69,46 +70,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
 def browser(server: WebServer) -> Iterator[Browser]:
     """One Chromium for the module; it closes before the server stops (it depends on it)."""
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch_chromium(playwright)
         try:
             yield chromium
         finally:
             chromium.close()
-
-
-class Tabs:
-    """Opens pages in fresh contexts (one per user) and closes them all after the test."""
-
-    def __init__(self, browser: Browser, server: WebServer) -> None:
-        self.browser, self.server = browser, server
-        self.contexts: list[BrowserContext] = []
-        self.errors: list[str] = []
-
-    def context(self, account: Account | None = None, viewport: ViewportSize = DESKTOP) -> BrowserContext:
-        context = self.browser.new_context(viewport=viewport, base_url=self.server.base_url)
-        context.set_default_timeout(WAIT_MS)
-        if account is not None:
-            context.add_cookies(account.cookies)  # type: ignore[arg-type]
-        self.contexts.append(context)
-        return context
-
-    def page(self, context: BrowserContext) -> Page:
-        page = context.new_page()
-        # Any uncaught script error on any page fails the test at the end.
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-        return page
-
-    def room(self, account: Account, slug: str, viewport: ViewportSize = DESKTOP) -> Page:
-        """``account`` on /r/<slug> in a context of their own, joined live."""
-        page = self.page(self.context(account, viewport))
-        response = page.goto(f"/r/{slug}")
-        assert response is not None and response.status == 200, response
-        wait_online(page)
-        return page
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
 
 
 @pytest.fixture
@@ -142,10 +108,6 @@ def people(server: WebServer) -> Iterator[Callable[..., list[Account]]]:
 # -- page helpers -------------------------------------------------------------------------------
 
 
-def wait_online(page: Page) -> None:
-    page.wait_for_selector('#room[data-connection="online"]', timeout=WAIT_MS)
-
-
 def shown(page: Page) -> list[dict[str, Any]]:
     """The stored messages on the page, in DOM order: seq, author, text."""
     result: list[dict[str, Any]] = page.evaluate(SHOWN_JS)
@@ -159,26 +121,6 @@ def seqs(page: Page) -> list[int]:
 def pending(page: Page) -> int:
     count: int = page.evaluate(PENDING_JS)
     return count
-
-
-def wait_for_texts(page: Page, texts: list[str], timeout: int = WAIT_MS) -> None:
-    """Until every text is shown as a stored message and nothing is pending on the page."""
-    page.wait_for_function(
-        """(texts) => {
-            const shown = Array.from(document.querySelectorAll('#messages li[data-seq] .text'), (e) => e.textContent);
-            return texts.every((t) => shown.includes(t))
-                && !document.querySelector('#messages li.pending, #messages li.failed');
-        }""",
-        arg=texts,
-        timeout=timeout,
-    )
-
-
-def send(page: Page, text: str) -> None:
-    """Type into the message box and press Enter, as a person would."""
-    box = page.get_by_label("Message", exact=True)
-    box.fill(text)
-    box.press("Enter")
 
 
 def texts_of(page: Page, texts: list[str]) -> list[str]:
@@ -210,15 +152,6 @@ def member_state(page: Page, username: str) -> str | None:
         username,
     )
     return state
-
-
-def wait_member(page: Page, username: str, state: str, timeout: int = WAIT_MS) -> None:
-    page.wait_for_function(
-        """([name, state]) => Array.from(document.querySelectorAll('#members li[data-username]'))
-            .some((li) => li.dataset.username === name && li.classList.contains(state))""",
-        arg=[username, state],
-        timeout=timeout,
-    )
 
 
 def stored(server: WebServer, slug: str) -> list[tuple[int, str, str]]:
@@ -586,7 +519,7 @@ LAYOUT_JS = """() => {
 
 
 def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
-    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]]
+    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]], tmp_path: Path
 ) -> None:
     ada_account, bob_account = people("ada", "bob")
     slug = ada_account.create_room(unique("design "))
@@ -639,12 +572,8 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
     ):
         send(page, text)
         wait_for_texts(page, [text])
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for viewport, name in ((PHONE, "room-375.png"), (DESKTOP, "room-1280.png")):
-        ada.set_viewport_size(viewport)
-        ada.reload()
-        wait_online(ada)
-        wait_member(ada, bob_account.username, "online")
+        show_room_at(ada, viewport, bob_account.username)
         layout = ada.evaluate(LAYOUT_JS)
         assert layout["scrollWidth"] <= layout["innerWidth"], (viewport, layout)
         left, top, right, bottom = layout["box"]
@@ -653,9 +582,4 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
         assert layout["send"][2] <= layout["innerWidth"] and layout["send"][3] <= layout["innerHeight"]
         assert ada.locator("#message-form textarea").is_visible()
         assert ada.locator("#connection").inner_text() == "online"
-        # Bob starts typing, so the picture shows the indicator too.
-        bob_box = bob.get_by_label("Message", exact=True)
-        bob_box.fill("")
-        bob_box.press_sequentially("soon", delay=10)
-        ada.wait_for_function("() => document.getElementById('typing').textContent !== ''", timeout=5000)
-        ada.screenshot(path=str(Path(SCREENSHOTS) / name))
+        screenshot_while_typing(ada, bob, tmp_path / name)

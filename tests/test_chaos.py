@@ -20,10 +20,10 @@ import pytest
 
 from deploy.cluster import Cluster
 from deploy.launcher import free_port
-from tests.support.chat_client import ResumingClient, register, wait_until
-from tests.support.cluster import ROOMY_LIMITS, PrivateRedis, require_nginx
-from tests.support.in_process import PASSWORD
-from tests.support.server import ServerProcess, register_cookie
+from tests.support.chat_client import ResumingClient, wait_until
+from tests.support.cluster import PrivateRedis, require_nginx
+from tests.support.forms import register_cookie
+from tests.support.server import ROOMY_LIMITS, ServerProcess
 from tests.support.services import scratch_postgres_database
 from tests.support.tcp_proxy import TcpProxy
 
@@ -69,9 +69,7 @@ def test_nothing_is_lost_or_repeated_through_crashes_and_outages(tmp_path: Path)
 def run_chaos(nodes: Cluster, proxy: TcpProxy, private_redis: PrivateRedis, database_url: str) -> None:
     urls = [member.url for member in nodes.members]
     clients = [
-        ResumingClient(
-            nodes.url if n % 2 else urls[n % 3], register(nodes.url, f"chaos{n}", PASSWORD)
-        ).connect()
+        ResumingClient(nodes.url if n % 2 else urls[n % 3], register_cookie(nodes.url, f"chaos{n}")).connect()
         for n in range(CLIENTS)
     ]
     acked: dict[str, int] = {}
@@ -145,9 +143,7 @@ def test_kill_9_during_a_burst_on_sqlite_keeps_every_acked_message(tmp_path: Pat
     url = f"sqlite:///{database}"
     acked: dict[str, int] = {}
     with ServerProcess(url, tmp_path, extra_env=ROOMY_LIMITS, name="burst") as first:
-        writer = ResumingClient(
-            first.base_url, register_cookie(first.base_url, "burst", PASSWORD), reconnect=False
-        )
+        writer = ResumingClient(first.base_url, register_cookie(first.base_url, "burst"), reconnect=False)
         writer.connect()
         stop = threading.Event()
 
@@ -156,7 +152,7 @@ def test_kill_9_during_a_burst_on_sqlite_keeps_every_acked_message(tmp_path: Pat
                 if stop.is_set():
                     return
                 try:
-                    ack = writer.call(
+                    ack = writer.ask(
                         "message", {"room": "general", "text": f"burst {n}", "client_id": f"b{n}"}
                     )
                 except Exception:

@@ -23,15 +23,15 @@ import redis
 
 from deploy.cluster import Cluster
 from deploy.launcher import free_port
-from tests.support.chat_client import ResumingClient, login, register, wait_until
-from tests.support.cluster import ROOMY_LIMITS, PrivateRedis, require_nginx
-from tests.support.server import logout
+from tests.support.chat_client import ResumingClient, wait_until
+from tests.support.cluster import PrivateRedis, require_nginx
+from tests.support.forms import login_cookie, logout, register_cookie
+from tests.support.server import ROOMY_LIMITS
 from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.server
 
-PASSWORD = "correct-horse"
 REDIS_DB = 11  # this module's own database number on the shared Redis
 
 
@@ -72,7 +72,7 @@ def stored_seqs(cluster: Cluster, room: str = "general") -> list[int]:
 def clients_for(cluster: Cluster, names: list[str], urls: list[str], **options: Any) -> list[ResumingClient]:
     clients = []
     for index, name in enumerate(names):
-        cookie = register(cluster.url, name, PASSWORD)
+        cookie = register_cookie(cluster.url, name)
         clients.append(ResumingClient(urls[index % len(urls)], cookie, **options).connect())
     return clients
 
@@ -130,7 +130,7 @@ def test_thirty_clients_on_three_instances_see_every_message_exactly_once(cluste
         for member in cluster.members:
             client = next(c for i, c in enumerate(clients) if i % len(urls) == member.index)
             online = {
-                m["username"] for m in client.call("join", {"room": "general"})["members"] if m["online"]
+                m["username"] for m in client.ask("join", {"room": "general"})["members"] if m["online"]
             }
             assert set(names) <= online, f"instance {member.index} sees {len(online)} online"
     finally:
@@ -150,9 +150,7 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
                 {"username": "ghost", "room": "general", "online": True} in observer.presence
                 or "ghost"
                 in {
-                    m["username"]
-                    for m in observer.call("join", {"room": "general"})["members"]
-                    if m["online"]
+                    m["username"] for m in observer.ask("join", {"room": "general"})["members"] if m["online"]
                 }
             ),
             10,
@@ -175,7 +173,7 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
         offline = {"room": "general", "username": "ghost", "online": False}
         wait_until(lambda: offline in observer.presence, 60, "ghost shown offline after the kill")
         seen = len(observer.presence)
-        returned = ResumingClient(cluster.url, login(cluster.url, "ghost", PASSWORD)).connect()
+        returned = ResumingClient(cluster.url, login_cookie(cluster.url, "ghost")).connect()
         online = {"room": "general", "username": "ghost", "online": True}
         wait_until(lambda: online in observer.presence[seen:], 15, "ghost back online from another instance")
         returned.close()
@@ -201,8 +199,8 @@ def test_a_redis_outage_loses_no_message_and_fan_out_resumes(tmp_path: Path) -> 
             )
             with nodes:
                 one, two = (m.url for m in nodes.members)
-                ada = ResumingClient(one, register(nodes.url, "ada", PASSWORD)).connect()
-                bob = ResumingClient(two, register(nodes.url, "bob", PASSWORD)).connect()
+                ada = ResumingClient(one, register_cookie(nodes.url, "ada")).connect()
+                bob = ResumingClient(two, register_cookie(nodes.url, "bob")).connect()
                 try:
                     ada.send("before the outage", "r0")
                     wait_until(lambda: bob.contiguous() >= 1, 10, "live fan-out before the outage")
@@ -252,12 +250,12 @@ def test_a_database_outage_is_answered_unavailable_and_nothing_is_half_stored(tm
                 extra_env=ROOMY_LIMITS,
             )
             with nodes:
-                ada = ResumingClient(nodes.url, register(nodes.url, "ada", PASSWORD)).connect()
+                ada = ResumingClient(nodes.url, register_cookie(nodes.url, "ada")).connect()
                 try:
                     assert ada.send("stored", "d1")["message"]["seq"] == 1
                     proxy.cut()
                     started = time.monotonic()
-                    ack = ada.call("message", {"room": "general", "text": "during", "client_id": "d2"})
+                    ack = ada.ask("message", {"room": "general", "text": "during", "client_id": "d2"})
                     assert ack == {
                         "ok": False,
                         "error": {"code": "unavailable", "message": ack["error"]["message"]},
@@ -353,8 +351,8 @@ def test_a_message_whose_publish_was_lost_still_reaches_every_instance(cluster: 
 
 
 def test_logging_out_on_one_instance_ends_that_logins_sockets_on_every_instance(cluster: Cluster) -> None:
-    cookie = register(cluster.url, "leaver", PASSWORD)
-    other_device = login(cluster.url, "leaver", PASSWORD)
+    cookie = register_cookie(cluster.url, "leaver")
+    other_device = login_cookie(cluster.url, "leaver")
     tabs = [ResumingClient(member.url, cookie, reconnect=False).connect() for member in cluster.members[:2]]
     elsewhere = ResumingClient(cluster.members[2].url, other_device, reconnect=False).connect()
     try:

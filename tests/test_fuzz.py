@@ -42,7 +42,8 @@ from chat.domain import rooms
 from chat.domain.messages import HISTORY_MAX_LIMIT, MAX_SEQ
 from chat.extensions import db
 from chat.models import Room, User
-from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, csrf_token
+from tests.support.forms import PASSWORD, csrf_token
+from tests.support.in_process import BOTH_DATABASES, Browser, Login, call
 
 EXAMPLES = int(os.environ.get("PARLEY_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
@@ -455,7 +456,7 @@ FORMS = {
     ),
     "login": Form(
         "/login",
-        {"username": USERNAMES, "password": st.one_of(st.just("correct-horse"), st.text())},
+        {"username": USERNAMES, "password": st.one_of(st.just(PASSWORD), st.text())},
         anonymous=True,
     ),
     "create room": Form(
@@ -471,7 +472,7 @@ FORM_VALUES = st.one_of(
     st.text().map(str.encode),
     st.sampled_from(NASTY_TEXT).map(lambda text: text.encode("utf-8", "surrogatepass")),
     st.sampled_from(
-        [b"ada", b"bob", b"correct-horse", b"1", b"0", b"on", b"\xff\xfe", b"\xed\xa0\x80", b"%00"]
+        [b"ada", b"bob", PASSWORD.encode(), b"1", b"0", b"on", b"\xff\xfe", b"\xed\xa0\x80", b"%00"]
     ),
     st.binary(max_size=64),
     st.just(b"y" * 600_000),  # over the form parser's memory limit

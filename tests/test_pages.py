@@ -16,7 +16,8 @@ from chat import create_app
 from chat.domain import accounts, messages, rooms
 from chat.extensions import db
 from chat.models import Membership, Message, Room, User
-from tests.support.in_process import PASSWORD, Browser, Login, base_config, csrf_token
+from tests.support.forms import PASSWORD, csrf_token
+from tests.support.in_process import Browser, Login, base_config
 
 # --- helpers ------------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from chat.domain import accounts, rooms
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
 from chat.extensions import db
 from chat.models import Membership, Room, User
-from tests.support.in_process import BOTH_DATABASES, PASSWORD
+from tests.support.forms import PASSWORD
+from tests.support.in_process import BOTH_DATABASES
 
 pytestmark = BOTH_DATABASES
 

@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from chat import allowed_origin
 from chat.domain import rooms
 from chat.models import User
-from tests.support.in_process import PASSWORD, Login, call, csrf_token
+from tests.support.forms import PASSWORD, csrf_token
+from tests.support.in_process import Login, call
 
 
 def test_every_page_carries_the_security_headers(client: FlaskClient) -> None:

@@ -2,7 +2,7 @@
 
 Each test starts its own server process with its own database, logs in
 through the HTML form and talks Socket.IO over websocket and long-polling,
-as a browser or a script would. ``tests/harness.py`` holds the machinery.
+as a browser or a script would. ``tests/support/`` holds the machinery.
 """
 
 from __future__ import annotations
@@ -21,24 +21,14 @@ import pytest
 import socketio
 import websocket
 
-from tests.support.server import (
-    Recorder,
-    ServerProcess,
-    close_websocket,
-    connect,
-    create_users,
-    emit,
-    login_cookie,
-)
+from tests.support.chat_client import Recorder, close_websocket, connect
+from tests.support.forms import create_users, login_cookie
+from tests.support.server import ServerProcess, sqlite_url
 from tests.support.services import scratch_postgres_database
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(60)]
 
 KIB = 1024
-
-
-def sqlite_url(directory: Path) -> str:
-    return f"sqlite:///{directory / 'parley.sqlite3'}"
 
 
 def assert_clean_exit(process: ServerProcess) -> None:
@@ -199,7 +189,7 @@ def test_a_retried_client_id_is_stored_and_delivered_once(
         assert sent_ok(again) == sent_ok(first) and first["message"]["seq"] == start + 1
 
         # Two sends of one client_id in flight at once (a retry racing its original).
-        racing = [emit(ada, "message", message("general", "racing", retry_2)) for _ in range(2)]
+        racing = [ada.emit("message", message("general", "racing", retry_2)) for _ in range(2)]
         acks = [pending.wait() for pending in racing]
         assert sorted(ack["duplicate"] for ack in acks) == [False, True], acks
         assert sent_ok(acks[0]) == sent_ok(acks[1]) and acks[0]["message"]["seq"] == start + 2
@@ -271,7 +261,7 @@ def test_an_oversized_frame_costs_only_its_own_connection(
                 refused(ada.ask("message", message("general", text)), "too_long")
                 refused(ada.ask("history", {"room": text[: 60 * KIB]}), "not_found")
 
-                huge = emit(ada, "message", message("general", "y" * (2 * KIB * KIB)), "ack of 2 MiB")
+                huge = ada.emit("message", message("general", "y" * (2 * KIB * KIB)), "ack of 2 MiB")
                 ada_sees.wait_event("disconnect", timeout=15)
                 assert not huge.done
 
@@ -361,13 +351,13 @@ def test_a_message_waiting_for_a_row_lock_does_not_stall_other_sockets(tmp_path:
             holder = threading.Thread(target=hold_the_lock, name="row-lock holder")
             holder.start()
             try:
-                slow = emit(in_slowroom, "message", message("slowroom", "waits for the lock"), "slowroom ack")
+                slow = in_slowroom.emit("message", message("slowroom", "waits for the lock"), "slowroom ack")
                 deadline = time.monotonic() + 2.0
                 while lock_waiters(observer) == 0:
                     assert time.monotonic() < deadline, "the slowroom post never waited for the row lock"
                     time.sleep(0.02)
 
-                fast = emit(in_general, "message", message("general", "not stuck"), "general ack")
+                fast = in_general.emit("message", message("general", "not stuck"), "general ack")
                 fast_ack = fast.wait(5)
                 health = healthz_seconds(base)
                 slow_was_pending = not slow.done

@@ -1,27 +1,31 @@
-"""Machinery for the browser tests: the real server process, accounts over HTTP, page helpers.
+"""A real browser on the real server: Chromium through Playwright, accounts over HTTP, the room page.
 
-``tests/test_browser.py`` drives Debian's Chromium through Playwright against
-the Procfile's web command on a free port with its own SQLite file. Nothing
-here downloads anything: Chromium is the system one, the socket.io client is
-the one the server vendors from ``node_modules``.
+``tests/test_browser.py`` and ``make screenshots`` (tests/screenshots.py) drive
+Debian's Chromium against the Procfile's web command on a free port with its
+own SQLite file. Nothing here downloads anything: Chromium is the system one,
+the socket.io client is the one the server vendors from ``node_modules``.
+Playwright itself is imported by its users, so that its absence skips the
+browser tests instead of breaking their collection.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from tests.support.server import ServerProcess
+from deploy.launcher import ROOT
+from tests.support.forms import FormSession
+from tests.support.server import ROOMY_LIMITS, ServerProcess, sqlite_url
 
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,11 +34,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-PASSWORD = "correct-horse-battery"
-HTTP_TIMEOUT = 15
+SOCKETIO_JS = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 STARTUP_TIMEOUT = 60
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+WAIT_MS = 10_000
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 
 
 def unique(prefix: str) -> str:
@@ -42,20 +46,22 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
+def launch_chromium(playwright: Playwright) -> Browser:
+    """The system's Chromium, headless."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
 class WebServer(ServerProcess):
-    """The Procfile's ``web:`` command on 127.0.0.1:<free port>, SQLite in ``workdir``."""
+    """The Procfile's ``web:`` command on 127.0.0.1:<free port>, SQLite in ``workdir``.
+
+    Every test registers its own people from 127.0.0.1, hence the roomy sign-up
+    and login limits; the message rate limit keeps its defaults.
+    """
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         super().__init__(
-            f"sqlite:///{self.db_path}",
-            workdir,
-            # Every test registers its own people from 127.0.0.1: lift the sign-up and login
-            # throttles (10 per address) as the cluster tests do. The message rate limit keeps
-            # its defaults.
-            extra_env={"REGISTRATIONS_BURST": "1000", "LOGIN_ATTEMPTS_BURST": "1000"},
-            startup_timeout=STARTUP_TIMEOUT,
-            name="web",
+            sqlite_url(workdir), workdir, extra_env=ROOMY_LIMITS, startup_timeout=STARTUP_TIMEOUT, name="web"
         )
 
     @property
@@ -68,33 +74,19 @@ class WebServer(ServerProcess):
             return list(db.execute(sql, params).fetchall())
 
 
-class Account:
-    """A user registered through the real /register form, with their own HTTP session."""
+class Account(FormSession):
+    """A user registered through the real /register form of ``server``, with their own HTTP session."""
 
     def __init__(self, server: WebServer, username: str | None = None) -> None:
+        super().__init__(server.base_url)
         self.server = server
         self.username = username or unique("u")
-        self.http = requests.Session()
         self._token: str | None = None
         try:
-            self._register()
+            self.sign_in("/register", self.username)
         except BaseException:
-            self.http.close()
+            self.close()
             raise
-
-    def _register(self) -> None:
-        server = self.server
-        page = self.http.get(f"{server.base_url}/register", timeout=HTTP_TIMEOUT)
-        response = self.http.post(
-            f"{server.base_url}/register",
-            data={"username": self.username, "password": PASSWORD, "csrf_token": csrf(page.text)},
-            allow_redirects=False,
-            timeout=HTTP_TIMEOUT,
-        )
-        assert response.status_code == 302, f"register {self.username}: {response.status_code}"
-
-    def close(self) -> None:
-        self.http.close()
 
     @property
     def cookies(self) -> list[dict[str, Any]]:
@@ -105,18 +97,11 @@ class Account:
             if c.name == "session"
         ]
 
-    def token(self) -> str:
-        if self._token is None:
-            self._token = csrf(self.http.get(f"{self.server.base_url}/rooms", timeout=HTTP_TIMEOUT).text)
-        return self._token
-
     def post(self, path: str, data: dict[str, str]) -> requests.Response:
-        return self.http.post(
-            f"{self.server.base_url}{path}",
-            data={**data, "csrf_token": self.token()},
-            allow_redirects=False,
-            timeout=HTTP_TIMEOUT,
-        )
+        """Submit a form of the logged-in pages (one token serves them all: it is the session's)."""
+        if self._token is None:
+            self._token = self.token("/rooms")
+        return self.submit(path, data, token=self._token)
 
     def create_room(self, name: str, *, private: bool = False) -> str:
         """Create a room through the /rooms form; its slug."""
@@ -128,12 +113,6 @@ class Account:
         """Post a message through the no-JavaScript form (stored and broadcast like a socket one)."""
         response = self.post(f"/r/{slug}/messages", {"text": text, "client_id": uuid.uuid4().hex})
         assert response.status_code == 302, (response.status_code, response.text[-500:])
-
-
-def csrf(page: str) -> str:
-    found = CSRF_RE.search(page)
-    assert found, "the page has no CSRF token"
-    return found.group(1)
 
 
 @contextlib.contextmanager
@@ -148,7 +127,42 @@ def accounts(server: WebServer, *prefixes: str) -> Iterator[list[Account]]:
             account.close()
 
 
-# -- reading the room page -------------------------------------------------------------------
+class Tabs:
+    """Opens pages in fresh contexts (one per user, so cookies and localStorage are their own)."""
+
+    def __init__(self, browser: Browser, server: WebServer) -> None:
+        self.browser, self.server = browser, server
+        self.contexts: list[BrowserContext] = []
+        self.errors: list[str] = []
+
+    def context(self, account: Account | None = None, viewport: ViewportSize = DESKTOP) -> BrowserContext:
+        context = self.browser.new_context(viewport=viewport, base_url=self.server.base_url)
+        context.set_default_timeout(WAIT_MS)
+        if account is not None:
+            context.add_cookies(account.cookies)  # type: ignore[arg-type]
+        self.contexts.append(context)
+        return context
+
+    def page(self, context: BrowserContext) -> Page:
+        page = context.new_page()
+        # Any uncaught script error on any page is kept for the test (or the script) to fail on.
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        return page
+
+    def room(self, account: Account, slug: str, viewport: ViewportSize = DESKTOP) -> Page:
+        """``account`` on /r/<slug> in a context of their own, joined live."""
+        page = self.page(self.context(account, viewport))
+        response = page.goto(f"/r/{slug}")
+        assert response is not None and response.status == 200, response
+        wait_online(page)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+# -- the room page ------------------------------------------------------------------------------
 
 SHOWN_JS = """() => Array.from(document.querySelectorAll('#messages li[data-seq]'), (li) => ({
     seq: Number(li.dataset.seq),
@@ -159,11 +173,51 @@ SHOWN_JS = """() => Array.from(document.querySelectorAll('#messages li[data-seq]
 PENDING_JS = "() => document.querySelectorAll('#messages li.pending, #messages li.failed').length"
 
 
-def deadline_poll(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll a Python ``condition`` until true (bounded)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+def wait_online(page: Page) -> None:
+    page.wait_for_selector('#room[data-connection="online"]', timeout=WAIT_MS)
+
+
+def wait_for_texts(page: Page, texts: list[str], timeout: int = WAIT_MS) -> None:
+    """Until every text is shown as a stored message and nothing is pending on the page."""
+    page.wait_for_function(
+        """(texts) => {
+            const shown = Array.from(document.querySelectorAll('#messages li[data-seq] .text'), (e) => e.textContent);
+            return texts.every((t) => shown.includes(t))
+                && !document.querySelector('#messages li.pending, #messages li.failed');
+        }""",
+        arg=texts,
+        timeout=timeout,
+    )
+
+
+def send(page: Page, text: str) -> None:
+    """Type into the message box and press Enter, as a person would."""
+    box = page.get_by_label("Message", exact=True)
+    box.fill(text)
+    box.press("Enter")
+
+
+def wait_member(page: Page, username: str, state: str, timeout: int = WAIT_MS) -> None:
+    page.wait_for_function(
+        """([name, state]) => Array.from(document.querySelectorAll('#members li[data-username]'))
+            .some((li) => li.dataset.username === name && li.classList.contains(state))""",
+        arg=[username, state],
+        timeout=timeout,
+    )
+
+
+def show_room_at(page: Page, viewport: ViewportSize, online: str) -> None:
+    """``page`` reloaded at the size of ``viewport``, live again, and showing ``online`` online."""
+    page.set_viewport_size(viewport)
+    page.reload()
+    wait_online(page)
+    wait_member(page, online, "online")
+
+
+def screenshot_while_typing(page: Page, typist: Page, path: Path) -> None:
+    """A picture of ``page`` while ``typist`` types, so that it shows the typing indicator too."""
+    box = typist.get_by_label("Message", exact=True)
+    box.fill("")
+    box.press_sequentially("soon", delay=10)
+    page.wait_for_function("() => document.getElementById('typing').textContent !== ''", timeout=5000)
+    page.screenshot(path=str(path))

@@ -15,12 +15,6 @@ from deploy.launcher import free_port
 from tests.support.chat_client import wait_until
 from tests.support.services import port_open, require
 
-# Every test user registers from 127.0.0.1: lift the per-address registration throttle.
-ROOMY_LIMITS = {
-    "REGISTRATIONS_BURST": "1000",
-    "LOGIN_ATTEMPTS_BURST": "1000",
-}
-
 
 def require_nginx() -> None:
     require(shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists(), "nginx (Debian package)")

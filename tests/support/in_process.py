@@ -7,7 +7,6 @@ token and opens sockets with its session; ``call``, ``received`` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +17,8 @@ from flask_socketio import SocketIOTestClient
 from chat.domain import accounts
 from chat.extensions import db, socketio
 from chat.models import User
+from tests.support.forms import PASSWORD, csrf_token
 
-PASSWORD = "correct-horse"
 TABLES = ("messages", "memberships", "rooms", "users")
 
 # Storage tests say ``pytestmark = BOTH_DATABASES`` to run on SQLite and PostgreSQL.
@@ -44,14 +43,6 @@ def make_user(app: Flask, username: str) -> User:
         user = accounts.register_user(username, PASSWORD)
         db.session.expunge(user)
         return user
-
-
-def csrf_token(page: str) -> str:
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert found, "the page has no CSRF token"
-    return found.group(1)
 
 
 class Browser:
