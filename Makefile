@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BROWSER_DEPS := node_modules/.package-lock.json
 
-.PHONY: install run test lint typecheck pytest clean cluster bench bench-quick
+.PHONY: install run test lint typecheck pytest clean cluster bench bench-quick screenshots
 
 install: $(INSTALLED) $(BROWSER_DEPS)
 
@@ -37,6 +37,11 @@ pytest: install
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The README's pictures, docs/screenshots/room-375.png and room-1280.png: a team talking in
+# a room, in Chromium. Not part of `make test`, which writes no file of the checkout.
+screenshots: install
+	$(BIN)/python -m tests.screenshots
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,20 @@ from tests.support.in_process import TABLES, Browser, Login, base_config, make_u
 from tests.support.services import scratch_postgres_database, sqlalchemy_url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def secret_key_from_the_environment() -> Iterator[None]:
+    """A SECRET_KEY in the environment for the whole run, so that tests write only to temporary folders.
+
+    ``create_app`` reads the environment before a test's own settings, and without a
+    SECRET_KEY there it writes a development key into the checkout's instance/ folder.
+    Subprocesses that inherit this environment (a ``create_app`` in a fresh interpreter)
+    get the key too; the servers' environments are built apart (tests/support/server.py).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SECRET_KEY", "test-secret")
+        yield
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """One migrated PostgreSQL database for the whole run (tables emptied per test)."""
