@@ -19,9 +19,8 @@ import psycopg
 import pytest
 
 from deploy.cluster import Cluster
-from deploy.launcher import free_port
 from tests.support.chat_client import ResumingClient, wait_until
-from tests.support.cluster import PrivateRedis, require_nginx
+from tests.support.cluster import PrivateRedis, local_cluster, require_nginx
 from tests.support.forms import register_cookie
 from tests.support.server import ROOMY_LIMITS, ServerProcess
 from tests.support.services import scratch_postgres_database
@@ -43,27 +42,15 @@ def stored(database_url: str) -> list[tuple[int, str]]:
 
 def test_nothing_is_lost_or_repeated_through_crashes_and_outages(tmp_path: Path) -> None:
     require_nginx()
-    private_redis = PrivateRedis(tmp_path)
-    private_redis.start()
-    try:
-        with scratch_postgres_database() as database_url:
-            proxy = TcpProxy(("127.0.0.1", 5432)).start()
-            try:
-                nodes = Cluster(
-                    database_url=database_url.replace(":5432/", f":{proxy.port}/"),
-                    redis_url=private_redis.url,
-                    workdir=tmp_path / "cluster",
-                    instances=3,
-                    port=free_port(),
-                    instance_ports=[free_port() for _ in range(3)],
-                    extra_env={**ROOMY_LIMITS, "PRESENCE_TTL_SECONDS": "3"},
-                )
-                with nodes:
-                    run_chaos(nodes, proxy, private_redis, database_url)
-            finally:
-                proxy.close()
-    finally:
-        private_redis.stop()
+    with (
+        PrivateRedis(tmp_path) as private_redis,
+        scratch_postgres_database() as database_url,
+        TcpProxy(("127.0.0.1", 5432)) as proxy,
+        local_cluster(
+            tmp_path / "cluster", 3, proxy.reroute(database_url), private_redis.url, PRESENCE_TTL_SECONDS="3"
+        ) as nodes,
+    ):
+        run_chaos(nodes, proxy, private_redis, database_url)
 
 
 def run_chaos(nodes: Cluster, proxy: TcpProxy, private_redis: PrivateRedis, database_url: str) -> None:
@@ -96,7 +83,7 @@ def run_chaos(nodes: Cluster, proxy: TcpProxy, private_redis: PrivateRedis, data
         nodes.kill_instance(1)  # a crash
         time.sleep(2.0)
         nodes.start_instance(1)
-        private_redis.stop()  # the queue and shared presence go away for 5 s
+        private_redis.kill()  # the queue and shared presence go away for 5 s
         time.sleep(5.0)
         private_redis.start()
         proxy.cut()  # so does the database

@@ -22,11 +22,9 @@ import pytest
 import redis
 
 from deploy.cluster import Cluster
-from deploy.launcher import free_port
 from tests.support.chat_client import ResumingClient, wait_until
-from tests.support.cluster import PrivateRedis, require_nginx
+from tests.support.cluster import PrivateRedis, local_cluster, require_nginx
 from tests.support.forms import login_cookie, logout, register_cookie
-from tests.support.server import ROOMY_LIMITS
 from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
 from tests.support.tcp_proxy import TcpProxy
 
@@ -43,18 +41,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     flush = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
     flush.flushdb()
     channel = f"parley-test-{uuid.uuid4().hex[:8]}"  # pub/sub ignores db numbers: a channel of our own
-    with scratch_postgres_database() as database_url:
-        nodes = Cluster(
-            database_url=database_url,
-            redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
-            workdir=tmp_path_factory.mktemp("cluster"),
-            instances=3,
-            port=free_port(),
-            instance_ports=[free_port() for _ in range(3)],
-            extra_env={"SOCKETIO_CHANNEL": channel, "PRESENCE_TTL_SECONDS": "3", **ROOMY_LIMITS},
-        )
-        with nodes:
-            yield nodes
+    with (
+        scratch_postgres_database() as database_url,
+        local_cluster(
+            tmp_path_factory.mktemp("cluster"),
+            3,
+            database_url,
+            f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            SOCKETIO_CHANNEL=channel,
+            PRESENCE_TTL_SECONDS="3",
+        ) as nodes,
+    ):
+        yield nodes
     flush.flushdb()
     flush.close()
 
@@ -184,100 +182,73 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
 
 def test_a_redis_outage_loses_no_message_and_fan_out_resumes(tmp_path: Path) -> None:
     require_nginx()
-    private = PrivateRedis(tmp_path)
-    private.start()
-    try:
-        with scratch_postgres_database() as database_url:
-            nodes = Cluster(
-                database_url=database_url,
-                redis_url=private.url,
-                workdir=tmp_path / "cluster",
-                instances=2,
-                port=free_port(),
-                instance_ports=[free_port(), free_port()],
-                extra_env=ROOMY_LIMITS,
-            )
-            with nodes:
-                one, two = (m.url for m in nodes.members)
-                ada = ResumingClient(one, register_cookie(nodes.url, "ada")).connect()
-                bob = ResumingClient(two, register_cookie(nodes.url, "bob")).connect()
-                try:
-                    ada.send("before the outage", "r0")
-                    wait_until(lambda: bob.contiguous() >= 1, 10, "live fan-out before the outage")
-                    private.stop()
-                    for n in range(1, 4):
-                        ack = ada.send(f"during the outage {n}", f"r{n}")
-                        assert ack["ok"] and ack["message"]["seq"] == n + 1, (
-                            "accepted and stored on its instance"
-                        )
-                    assert stored_seqs(nodes) == [1, 2, 3, 4]
-                    private.start()
-                    # Nobody sends anything more: bob's instance re-delivers what was stored
-                    # while it was cut off, when its subscriber is back or, if sooner, when its
-                    # upkeep finds the room behind the database for a whole tick.
-                    wait_until(lambda: bob.contiguous() >= 4, 45, "the missed messages re-delivered")
-                    assert sorted(bob.messages) == [1, 2, 3, 4]
-                    ack = ada.send("after the outage", "r-after")
-                    wait_until(lambda: bob.live[ack["message"]["seq"]] == 1, 15, "live fan-out resumed")
-                    for member in nodes.members:
-                        assert member.process is not None and member.process.poll() is None, (
-                            "no instance crashed"
-                        )
-                    logs = "".join(m.log_path.read_text(errors="replace") for m in nodes.members)
-                    assert "Cannot receive from redis" in logs
-                    assert logs.count("subscribed to the Redis message queue") >= 4, (
-                        "each subscriber re-subscribed"
-                    )
-                    assert re.search(r"re-delivered \d messages of general \((queue back|reconcile)\)", logs)
-                finally:
-                    close_all([ada, bob])
-    finally:
-        private.stop()
+    with (
+        PrivateRedis(tmp_path) as private,
+        scratch_postgres_database() as database_url,
+        local_cluster(tmp_path / "cluster", 2, database_url, private.url) as nodes,
+    ):
+        one, two = (m.url for m in nodes.members)
+        ada = ResumingClient(one, register_cookie(nodes.url, "ada")).connect()
+        bob = ResumingClient(two, register_cookie(nodes.url, "bob")).connect()
+        try:
+            ada.send("before the outage", "r0")
+            wait_until(lambda: bob.contiguous() >= 1, 10, "live fan-out before the outage")
+            private.kill()
+            for n in range(1, 4):
+                ack = ada.send(f"during the outage {n}", f"r{n}")
+                assert ack["ok"] and ack["message"]["seq"] == n + 1, "accepted and stored on its instance"
+            assert stored_seqs(nodes) == [1, 2, 3, 4]
+            private.start()
+            # Nobody sends anything more: bob's instance re-delivers what was stored
+            # while it was cut off, when its subscriber is back or, if sooner, when its
+            # upkeep finds the room behind the database for a whole tick.
+            wait_until(lambda: bob.contiguous() >= 4, 45, "the missed messages re-delivered")
+            assert sorted(bob.messages) == [1, 2, 3, 4]
+            ack = ada.send("after the outage", "r-after")
+            wait_until(lambda: bob.live[ack["message"]["seq"]] == 1, 15, "live fan-out resumed")
+            for member in nodes.members:
+                assert member.process is not None and member.process.poll() is None, "no instance crashed"
+            logs = "".join(m.log_path.read_text(errors="replace") for m in nodes.members)
+            assert "Cannot receive from redis" in logs
+            assert logs.count("subscribed to the Redis message queue") >= 4, "each subscriber re-subscribed"
+            assert re.search(r"re-delivered \d messages of general \((queue back|reconcile)\)", logs)
+        finally:
+            close_all([ada, bob])
 
 
 def test_a_database_outage_is_answered_unavailable_and_nothing_is_half_stored(tmp_path: Path) -> None:
     require_nginx()
-    with scratch_postgres_database() as database_url:
-        proxy = TcpProxy(("127.0.0.1", 5432)).start()
+    with (
+        scratch_postgres_database() as database_url,
+        TcpProxy(("127.0.0.1", 5432)) as proxy,
+        local_cluster(tmp_path / "cluster", 1, proxy.reroute(database_url), "") as nodes,
+    ):
+        ada = ResumingClient(nodes.url, register_cookie(nodes.url, "ada")).connect()
         try:
-            nodes = Cluster(
-                database_url=database_url.replace(":5432/", f":{proxy.port}/"),
-                redis_url="",
-                workdir=tmp_path / "cluster",
-                instances=1,
-                port=free_port(),
-                instance_ports=[free_port()],
-                extra_env=ROOMY_LIMITS,
-            )
-            with nodes:
-                ada = ResumingClient(nodes.url, register_cookie(nodes.url, "ada")).connect()
-                try:
-                    assert ada.send("stored", "d1")["message"]["seq"] == 1
-                    proxy.cut()
-                    started = time.monotonic()
-                    ack = ada.ask("message", {"room": "general", "text": "during", "client_id": "d2"})
-                    assert ack == {
-                        "ok": False,
-                        "error": {"code": "unavailable", "message": ack["error"]["message"]},
-                    }
-                    assert time.monotonic() - started < 10, "the refusal comes promptly"
-                    with urllib.request.urlopen(f"{nodes.url}/healthz", timeout=5) as alive:
-                        assert alive.status == 200
-                    with pytest.raises(urllib.error.HTTPError) as not_ready:
-                        urllib.request.urlopen(f"{nodes.url}/readyz", timeout=10)
-                    assert not_ready.value.code == 503 and b"database" in not_ready.value.read()
-                    not_ready.value.close()
-                    proxy.restore()
-                    retried = ada.send("during", "d2")  # the client's retry, same client_id
-                    assert (retried["message"]["seq"], retried["duplicate"]) == (2, False)
-                    assert stored_seqs(nodes) == [1, 2], "nothing was half-stored"
-                    with psycopg.connect(database_url) as conn:
-                        row = conn.execute("SELECT last_seq FROM rooms WHERE slug = 'general'").fetchone()
-                    assert row is not None and row[0] == 2
-                finally:
-                    ada.close()
+            assert ada.send("stored", "d1")["message"]["seq"] == 1
+            proxy.cut()
+            started = time.monotonic()
+            ack = ada.ask("message", {"room": "general", "text": "during", "client_id": "d2"})
+            assert ack == {
+                "ok": False,
+                "error": {"code": "unavailable", "message": ack["error"]["message"]},
+            }
+            assert time.monotonic() - started < 10, "the refusal comes promptly"
+            with urllib.request.urlopen(f"{nodes.url}/healthz", timeout=5) as alive:
+                assert alive.status == 200
+            with pytest.raises(urllib.error.HTTPError) as not_ready:
+                urllib.request.urlopen(f"{nodes.url}/readyz", timeout=10)
+            assert not_ready.value.code == 503 and b"database" in not_ready.value.read()
+            not_ready.value.close()
+            proxy.restore()
+            retried = ada.send("during", "d2")  # the client's retry, same client_id
+            assert (retried["message"]["seq"], retried["duplicate"]) == (2, False)
+            assert stored_seqs(nodes) == [1, 2], "nothing was half-stored"
+            with psycopg.connect(database_url) as conn:
+                row = conn.execute("SELECT last_seq FROM rooms WHERE slug = 'general'").fetchone()
+            assert row is not None and row[0] == 2
         finally:
-            proxy.close()
+            ada.close()
 
 
 def test_sigterm_hands_clients_to_another_instance_and_loses_no_acked_message(cluster: Cluster) -> None:

@@ -1,18 +1,21 @@
 """Several instances behind nginx, as ``make cluster`` runs them, on services of the test's own.
 
-The cluster itself is deploy/cluster.py's; here are what the cluster and chaos
-tests put around it: nginx's presence, a Redis they can stop, roomy limits.
+The cluster itself is deploy/cluster.py's; here is what the cluster and chaos
+tests put around it: nginx's presence, free ports, roomy limits, and a Redis
+they can kill.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-import signal
-import subprocess
 from pathlib import Path
+from typing import Self
 
-from deploy.launcher import free_port
+from deploy.cluster import Cluster
+from deploy.launcher import GroupProcess, free_port
 from tests.support.chat_client import wait_until
+from tests.support.server import ROOMY_LIMITS
 from tests.support.services import port_open, require
 
 
@@ -20,31 +23,40 @@ def require_nginx() -> None:
     require(shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists(), "nginx (Debian package)")
 
 
-class PrivateRedis:
-    """A redis-server of this test's own on a free port, to stop and start at will."""
+def local_cluster(
+    workdir: Path, instances: int, database_url: str, redis_url: str, **settings: str
+) -> Cluster:
+    """``instances`` instances behind nginx on free ports, with roomy limits and ``settings``; not started."""
+    return Cluster(
+        database_url=database_url,
+        redis_url=redis_url,
+        workdir=workdir,
+        instances=instances,
+        port=free_port(),
+        instance_ports=[free_port() for _ in range(instances)],
+        extra_env={**ROOMY_LIMITS, **settings},
+    )
+
+
+class PrivateRedis(GroupProcess):
+    """A redis-server of the test's own on a free port: ``kill()`` is an outage, ``start()`` ends it."""
 
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
+        server = shutil.which("redis-server") or "redis-server"
+        super().__init__(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            env=os.environ,
+            log_path=workdir / f"redis-{self.port}.log",
+            cwd=workdir,
+        )
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
-        server = shutil.which("redis-server")
-        require(server is not None, "redis-server")
-        assert server is not None
-        self.process = subprocess.Popen(
-            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    def start(self) -> Self:
+        require(shutil.which("redis-server") is not None, "redis-server")
+        super().start()
         wait_until(lambda: port_open("127.0.0.1", self.port), 10, "the private Redis")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
+        return self
