@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -103,6 +103,24 @@ def people(server: WebServer) -> Iterator[Callable[..., list[Account]]]:
     finally:
         for account in made:
             account.close()
+
+
+class RoomOfTwo(NamedTuple):
+    ada_account: Account
+    bob_account: Account
+    slug: str
+    ada: Page
+    bob: Page
+
+
+@pytest.fixture
+def ada_and_bob(tabs: Tabs, people: Callable[..., list[Account]]) -> RoomOfTwo:
+    """Fresh accounts ada and bob, each on the page of a new room of theirs, joined live."""
+    ada_account, bob_account = people("ada", "bob")
+    slug = ada_account.create_room(unique("room "))
+    return RoomOfTwo(
+        ada_account, bob_account, slug, tabs.room(ada_account, slug), tabs.room(bob_account, slug)
+    )
 
 
 # -- page helpers -------------------------------------------------------------------------------
@@ -237,13 +255,8 @@ def test_two_people_register_log_in_and_talk_in_general(
 # -- 2. typing and presence ---------------------------------------------------------------------
 
 
-def test_typing_shows_and_lapses_and_the_member_list_follows_presence(
-    tabs: Tabs, people: Callable[..., list[Account]]
-) -> None:
-    ada_account, bob_account = people("ada", "bob")
-    slug = ada_account.create_room(unique("typing "))
-    ada = tabs.room(ada_account, slug)
-    bob = tabs.room(bob_account, slug)
+def test_typing_shows_and_lapses_and_the_member_list_follows_presence(ada_and_bob: RoomOfTwo) -> None:
+    ada_account, bob_account, _, ada, bob = ada_and_bob
 
     # Both are listed online on both pages (Bob reached Ada's list live, by presence).
     for page in (ada, bob):
@@ -277,13 +290,8 @@ def test_typing_shows_and_lapses_and_the_member_list_follows_presence(
 # -- 3. markup is text ---------------------------------------------------------------------------
 
 
-def test_a_message_that_looks_like_html_is_shown_as_text(
-    tabs: Tabs, people: Callable[..., list[Account]]
-) -> None:
-    ada_account, bob_account = people("ada", "bob")
-    slug = ada_account.create_room(unique("xss "))
-    ada = tabs.room(ada_account, slug)
-    bob = tabs.room(bob_account, slug)
+def test_a_message_that_looks_like_html_is_shown_as_text(ada_and_bob: RoomOfTwo) -> None:
+    ada, bob = ada_and_bob.ada, ada_and_bob.bob
     dialogs: list[str] = []
 
     def record(dialog: Dialog) -> None:
@@ -312,12 +320,9 @@ def test_a_message_that_looks_like_html_is_shown_as_text(
 
 
 def test_messages_sent_offline_go_out_once_when_back_online(
-    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]]
+    server: WebServer, ada_and_bob: RoomOfTwo
 ) -> None:
-    ada_account, bob_account = people("ada", "bob")
-    slug = ada_account.create_room(unique("offline "))
-    ada = tabs.room(ada_account, slug)
-    bob = tabs.room(bob_account, slug)
+    _, _, slug, ada, bob = ada_and_bob
     ada_context = ada.context
 
     ada_context.set_offline(True)
