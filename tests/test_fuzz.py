@@ -242,8 +242,12 @@ def well_formed(event: str, ack: Any) -> dict[str, Any]:
     return ack
 
 
+# What the ``tracebacks`` fixture gives: a call that returns the tracebacks logged since the last one.
+Tracebacks = Callable[[], list[logging.LogRecord]]
+
+
 @pytest.fixture
-def tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[logging.LogRecord]]]:
+def tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[Tracebacks]:
     """Records logged with a traceback at ERROR or above since the last call.
 
     Parley's ``parley`` logger does not propagate to the root logger, so the
@@ -302,13 +306,22 @@ def emit(chat: Chat, event: Any, args: tuple[Any, ...], with_ack: bool) -> Any:
 # --- Socket events ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("event", EVENTS)
-@FUZZ
-@given(data=st.data())
+def fuzz_each_event(test: Callable[..., None]) -> Callable[..., None]:
+    """Run ``test(chat, tracebacks, event, data)`` for each event of the contract; ``data`` draws its arguments."""
+    each: Callable[..., None] = pytest.mark.parametrize("event", EVENTS)(FUZZ(given(data=st.data())(test)))
+    return each
+
+
+def drawn_arguments(data: st.DataObject, chat: Chat, event: str) -> tuple[Any, ...]:
+    """What follows ``event``'s name, as Hypothesis draws it for this example."""
+    return data.draw(arguments(payloads(event, chat.slugs)), label="arguments")
+
+
+@fuzz_each_event
 def test_every_event_answers_any_payload_with_one_contract_ack(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], event: str, data: st.DataObject
+    chat: Chat, tracebacks: Tracebacks, event: str, data: st.DataObject
 ) -> None:
-    args = data.draw(arguments(payloads(event, chat.slugs)), label="arguments")
+    args = drawn_arguments(data, chat, event)
     ack = well_formed(event, emit(chat, event, args, with_ack=True))
     # The mix of outcomes shows in --hypothesis-show-statistics: most examples should get past the first check.
     hypothesis.event("ok" if ack["ok"] else ack["error"]["code"])
@@ -321,13 +334,11 @@ def test_every_event_answers_any_payload_with_one_contract_ack(
     assert not tracebacks()
 
 
-@pytest.mark.parametrize("event", EVENTS)
-@FUZZ
-@given(data=st.data())
+@fuzz_each_event
 def test_an_event_sent_without_an_ack_callback_is_handled_quietly(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], event: str, data: st.DataObject
+    chat: Chat, tracebacks: Tracebacks, event: str, data: st.DataObject
 ) -> None:
-    args = data.draw(arguments(payloads(event, chat.slugs)), label="arguments")
+    args = drawn_arguments(data, chat, event)
     assert emit(chat, event, args, with_ack=False) is None
     chat.still_served()
     assert not tracebacks()
@@ -346,7 +357,7 @@ UNKNOWN_EVENTS = st.one_of(
 @given(event=UNKNOWN_EVENTS, args=arguments(VALUES), with_ack=st.booleans())
 def test_an_unknown_event_is_refused_with_bad_request(
     chat: Chat,
-    tracebacks: Callable[[], list[logging.LogRecord]],
+    tracebacks: Tracebacks,
     event: str,
     args: tuple[Any, ...],
     with_ack: bool,
@@ -418,7 +429,7 @@ def acceptable(field: str, value: Any) -> bool:
 @example(value=math.nan)
 def test_an_out_of_range_integer_is_bad_request_never_a_database_error(
     chat: Chat,
-    tracebacks: Callable[[], list[logging.LogRecord]],
+    tracebacks: Tracebacks,
     event: str,
     field: str,
     value: Any,
@@ -526,7 +537,7 @@ def answered_with_a_page(response: TestResponse) -> None:
 @FUZZ
 @given(data=st.data())
 def test_every_form_answers_any_submission_with_a_page_below_500(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], name: str, data: st.DataObject
+    chat: Chat, tracebacks: Tracebacks, name: str, data: st.DataObject
 ) -> None:
     form = FORMS[name]
     fields, case = data.draw(submissions(form), label="submission")
@@ -576,9 +587,7 @@ ODD_DM_PATHS = [
 ]
 
 
-def test_odd_room_and_dm_paths_are_a_4xx(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]]
-) -> None:
+def test_odd_room_and_dm_paths_are_a_4xx(chat: Chat, tracebacks: Tracebacks) -> None:
     statuses = {
         (method, path): chat.browser.http.open(path, method=method).status_code
         for path in ODD_ROOM_PATHS
@@ -597,7 +606,7 @@ SEGMENTS = st.one_of(
 @FUZZ
 @given(segment=SEGMENTS)
 def test_any_room_or_dm_address_is_a_page_or_a_4xx(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], segment: bytes
+    chat: Chat, tracebacks: Tracebacks, segment: bytes
 ) -> None:
     part = quote_from_bytes(segment, safe="")
     page = chat.browser.http.get(f"/r/{part}")
@@ -626,9 +635,7 @@ NEXT_TARGETS = st.one_of(
 
 @FUZZ
 @given(target=NEXT_TARGETS)
-def test_next_after_login_stays_on_this_site(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], target: str
-) -> None:
+def test_next_after_login_stays_on_this_site(chat: Chat, tracebacks: Tracebacks, target: str) -> None:
     response = chat.browser.http.get("/login", query_string={"next": target})
     assert response.status_code == 302
     location = response.headers["Location"]
@@ -643,9 +650,7 @@ def test_a_next_with_a_line_break_leads_to_the_room_list_not_a_500(chat: Chat) -
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
-def test_a_nul_in_a_name_never_gets_a_5xx_on_any_database(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]]
-) -> None:
+def test_a_nul_in_a_name_never_gets_a_5xx_on_any_database(chat: Chat, tracebacks: Tracebacks) -> None:
     attempts = {
         "/dm/%00": {},
         "/dm/a%00b": {},
