@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy chat
+	$(BIN)/mypy chat tests benchmarks deploy
 
 pytest: install
 	$(BIN)/pytest

@@ -108,7 +108,7 @@ def run_chaos(nodes: Cluster, proxy: TcpProxy, private_redis: PrivateRedis, data
         last = len(history)
         for client in clients:
             try:
-                wait_until(lambda c=client: c.contiguous() >= last, 60, "every client's full history")
+                client.wait_caught_up(last, 60, "every client's full history")
             except AssertionError as late:
                 states = [
                     (c.url[-5:], c.contiguous(), c.disconnects, c.joins, c.sio.connected) for c in clients

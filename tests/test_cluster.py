@@ -115,7 +115,7 @@ def test_thirty_clients_on_three_instances_see_every_message_exactly_once(cluste
         )
         assert stored_seqs(cluster) == list(range(1, total + 1)), "every acked message is stored exactly once"
         for client in clients:
-            wait_until(lambda c=client: c.contiguous() >= total, 30, "every message on every client")
+            client.wait_caught_up(total, 30, "every message on every client")
         own = {c.sid: set() for c in clients}  # type: dict[str | None, set[int]]
         by_sender = {m["client_id"]: m["seq"] for m in acked}
         for index, client in enumerate(senders):
@@ -160,7 +160,7 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
         last = start + 5
         for client in clients:
             try:
-                wait_until(lambda c=client: c.contiguous() >= last, 45, "full history after the reconnect")
+                client.wait_caught_up(last, 45, "full history after the reconnect")
             except AssertionError as late:
                 states = [(c.contiguous(), c.disconnects, c.joins, c.sio.connected) for c in clients]
                 raise AssertionError(

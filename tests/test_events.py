@@ -12,13 +12,13 @@ from sqlalchemy import event
 from chat.domain import rooms
 from chat.extensions import db, socketio
 from chat.models import Message, Room, User
-from tests.support.in_process import BOTH_DATABASES, Login, call, inbox, received
+from tests.support.in_process import BOTH_DATABASES, Login, call, inbox, loaded, received
 
 pytestmark = BOTH_DATABASES
 
 
 def joined(sock: SocketIOTestClient, room: str = "general", **extra: Any) -> dict[str, Any]:
-    ack = call(sock, "join", {"room": room, **extra})
+    ack: dict[str, Any] = call(sock, "join", {"room": room, **extra})
     assert ack["ok"], ack
     return ack
 
@@ -121,7 +121,7 @@ def test_joining_a_public_room_makes_the_user_a_member(
 ) -> None:
     joined(login(ada).socket())
     with app.app_context():
-        assert db.session.get(Room, general.id).has_member(db.session.get(User, ada.id))
+        assert loaded(general).has_member(loaded(ada))
 
 
 @pytest.mark.parametrize(
@@ -391,7 +391,7 @@ def test_a_storage_failure_is_answered_unavailable_and_stores_nothing(
     with app.app_context():
         db.session.execute(db.text("ALTER TABLE messages_away RENAME TO messages"))
         db.session.commit()
-        assert db.session.get(Room, general.id).last_seq == 0, "the seq was not half-allocated"
+        assert loaded(general).last_seq == 0, "the seq was not half-allocated"
     assert send(sock, "back again", "c1")["message"]["seq"] == 1
 
 

@@ -11,15 +11,13 @@ from chat.domain import messages, rooms
 from chat.domain.errors import BAD_REQUEST, EMPTY, RATE_LIMITED, TOO_LONG, ChatError
 from chat.extensions import db
 from chat.models import Message, Room, User
-from tests.support.in_process import BOTH_DATABASES
+from tests.support.in_process import BOTH_DATABASES, loaded
 
 pytestmark = BOTH_DATABASES
 
 
 def post(room: Room, author: User, text: str, client_id: str) -> messages.Posted:
-    return messages.post_message(
-        db.session.get(Room, room.id), db.session.get(User, author.id), text, client_id
-    )
+    return messages.post_message(loaded(room), loaded(author), text, client_id)
 
 
 def test_seqs_count_up_per_room_from_one(ctx: None, ada: User, general: Room) -> None:
@@ -27,7 +25,7 @@ def test_seqs_count_up_per_room_from_one(ctx: None, ada: User, general: Room) ->
     seqs = [post(general, ada, f"hello {n}", f"g{n}").message.seq for n in range(3)]
     assert seqs == [1, 2, 3]
     assert post(other, ada, "elsewhere", "r1").message.seq == 1
-    assert db.session.get(Room, general.id).last_seq == 3
+    assert loaded(general).last_seq == 3
 
 
 def test_text_is_stored_trimmed_and_as_is(ctx: None, ada: User, general: Room) -> None:
@@ -79,7 +77,7 @@ def test_throttle_refuses_new_messages_but_never_a_retry(ctx: None, ada: User, g
     def closed() -> None:
         raise ChatError(RATE_LIMITED, "slow down")
 
-    room, author = db.session.get(Room, general.id), db.session.get(User, ada.id)
+    room, author = loaded(general), loaded(ada)
     messages.post_message(room, author, "first", "c1")
     assert messages.post_message(room, author, "first", "c1", throttle=closed).duplicate
     with pytest.raises(ChatError):
@@ -98,7 +96,7 @@ def seqs(page: messages.Page) -> list[int]:
 
 def test_history_slices(ctx: None, ada: User, general: Room) -> None:
     fill(general, ada, 12)
-    room = db.session.get(Room, general.id)
+    room = loaded(general)
     assert seqs(messages.history(room, before=10, limit=3)) == [7, 8, 9]
     assert messages.history(room, before=10, limit=3).has_more
     assert seqs(messages.history(room, before=3, limit=5)) == [1, 2]
@@ -115,7 +113,7 @@ def test_history_slices(ctx: None, ada: User, general: Room) -> None:
 
 def test_history_limit_defaults_to_50_and_caps_at_200(ctx: None, ada: User, general: Room) -> None:
     fill(general, ada, 205)
-    room = db.session.get(Room, general.id)
+    room = loaded(general)
     assert seqs(messages.history(room)) == list(range(156, 206))
     assert len(messages.history(room, after=0, limit=1000).messages) == 200
     joined = messages.recent(room, since=0)
@@ -128,7 +126,7 @@ def test_history_limit_defaults_to_50_and_caps_at_200(ctx: None, ada: User, gene
 )
 def test_history_refuses_bad_bounds(ctx: None, general: Room, bad: dict[str, object]) -> None:
     with pytest.raises(ChatError) as refusal:
-        messages.history(db.session.get(Room, general.id), **bad)  # type: ignore[arg-type]
+        messages.history(loaded(general), **bad)
     assert refusal.value.code == BAD_REQUEST
 
 
@@ -176,12 +174,18 @@ def test_posting_changes_only_the_rooms_seq(ctx: None, ada: User, general: Room)
     assert db.session.execute(db.select(columns.last_seq)).scalar_one() == 2
 
 
+def found_again(slug: str) -> Room:
+    room = rooms.find_room(slug)
+    assert room is not None, f"no room {slug}"
+    return room
+
+
 def test_a_room_found_again_reads_its_seq_fresh(app: Flask, ada: User, general: Room) -> None:
     # Rooms are kept per process after their first lookup; their last_seq must never come from that copy.
     with app.app_context():
-        assert rooms.find_room("general").last_seq == 0
+        assert found_again("general").last_seq == 0
     with app.app_context():
         post(general, ada, "one", "c1")
         post(general, ada, "two", "c2")
     with app.app_context():
-        assert rooms.find_room("general").last_seq == 2
+        assert found_again("general").last_seq == 2

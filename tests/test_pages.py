@@ -17,7 +17,7 @@ from chat.domain import accounts, messages, rooms
 from chat.extensions import db
 from chat.models import Membership, Message, Room, User
 from tests.support.forms import PASSWORD, csrf_token
-from tests.support.in_process import Browser, Login, base_config
+from tests.support.in_process import Browser, Login, base_config, loaded
 
 # --- helpers ------------------------------------------------------------------------
 
@@ -85,13 +85,6 @@ def member_names(app: Flask, slug: str) -> set[str]:
         room = db.session.scalar(db.select(Room).where(Room.slug == slug))
         assert room is not None
         return set(room.member_names())
-
-
-def loaded(user: User) -> User:
-    """The fixture's (detached) user, loaded in the current session."""
-    found = db.session.get(User, user.id)
-    assert found is not None
-    return found
 
 
 def private_room(app: Flask, owner: User, name: str) -> str:

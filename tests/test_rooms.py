@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -12,22 +13,15 @@ from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, Chat
 from chat.extensions import db
 from chat.models import Membership, Room, User
 from tests.support.forms import PASSWORD
-from tests.support.in_process import BOTH_DATABASES
+from tests.support.in_process import BOTH_DATABASES, loaded
 
 pytestmark = BOTH_DATABASES
 
 
-def fresh(user: User) -> User:
-    """The fixture's (detached) user, loaded in this test's session."""
-    found = db.session.get(User, user.id)
-    assert found is not None
-    return found
-
-
-def refusal_code(action: object, *args: object, **kwargs: object) -> str:
+def refusal_code(action: Callable[..., object], *args: object, **kwargs: object) -> str:
     """Run ``action`` and return the code of the ChatError it must raise."""
     with pytest.raises(ChatError) as refusal:
-        action(*args, **kwargs)  # type: ignore[operator]
+        action(*args, **kwargs)
     return refusal.value.code
 
 
@@ -71,18 +65,18 @@ def test_names_without_letters_or_digits_are_refused(ctx: None, name: str) -> No
 
 
 def test_the_creator_is_the_first_member(ctx: None, ada: User) -> None:
-    room = rooms.create_room("Team Chat!", fresh(ada))
+    room = rooms.create_room("Team Chat!", loaded(ada))
     assert (room.slug, room.name, room.kind) == ("team-chat", "Team Chat!", "public")
     assert members_of(room) == {"ada"}
 
 
 def test_a_private_room_is_private(ctx: None, ada: User) -> None:
-    assert rooms.create_room("Secret plans", fresh(ada), private=True).kind == "private"
+    assert rooms.create_room("Secret plans", loaded(ada), private=True).kind == "private"
 
 
 def test_a_second_room_with_the_same_slug_is_a_conflict(ctx: None, ada: User) -> None:
-    rooms.create_room("Team Chat", fresh(ada))
-    assert refusal_code(rooms.create_room, "team-chat!", fresh(ada)) == CONFLICT
+    rooms.create_room("Team Chat", loaded(ada))
+    assert refusal_code(rooms.create_room, "team-chat!", loaded(ada)) == CONFLICT
     assert db.session.query(Room).count() == 1
 
 
@@ -95,32 +89,32 @@ def test_ensure_room_creates_once_then_finds(ctx: None) -> None:
 
 
 def test_an_unknown_room_is_not_found(ctx: None, ada: User) -> None:
-    assert refusal_code(rooms.room_for, fresh(ada), "nowhere") == NOT_FOUND
-    assert refusal_code(rooms.room_for, fresh(ada), "Not A Slug!") == NOT_FOUND
+    assert refusal_code(rooms.room_for, loaded(ada), "nowhere") == NOT_FOUND
+    assert refusal_code(rooms.room_for, loaded(ada), "Not A Slug!") == NOT_FOUND
 
 
 def test_a_private_room_is_forbidden_to_non_members(ctx: None, ada: User, eve: User) -> None:
-    rooms.create_room("Secret", fresh(ada), private=True)
-    assert refusal_code(rooms.room_for, fresh(eve), "secret") == FORBIDDEN
-    assert rooms.room_for(fresh(ada), "secret").slug == "secret"
+    rooms.create_room("Secret", loaded(ada), private=True)
+    assert refusal_code(rooms.room_for, loaded(eve), "secret") == FORBIDDEN
+    assert rooms.room_for(loaded(ada), "secret").slug == "secret"
 
 
 def test_a_public_room_is_open_to_anyone(ctx: None, eve: User, general: Room) -> None:
-    assert rooms.room_for(fresh(eve), "general").id == general.id
+    assert rooms.room_for(loaded(eve), "general").id == general.id
 
 
 def test_entering_a_public_room_makes_a_member_once(ctx: None, eve: User, general: Room) -> None:
-    room = rooms.room_for(fresh(eve), "general")
+    room = rooms.room_for(loaded(eve), "general")
     assert members_of(room) == set()
-    rooms.enter(fresh(eve), "general")
-    rooms.enter(fresh(eve), "general")
+    rooms.enter(loaded(eve), "general")
+    rooms.enter(loaded(eve), "general")
     assert members_of(room) == {"eve"}
     assert db.session.query(Membership).count() == 1
 
 
 def test_entering_a_private_room_as_a_stranger_is_refused(ctx: None, ada: User, eve: User) -> None:
-    room = rooms.create_room("Secret", fresh(ada), private=True)
-    assert refusal_code(rooms.enter, fresh(eve), "secret") == FORBIDDEN
+    room = rooms.create_room("Secret", loaded(ada), private=True)
+    assert refusal_code(rooms.enter, loaded(eve), "secret") == FORBIDDEN
     assert members_of(room) == {"ada"}
 
 
@@ -128,28 +122,28 @@ def test_entering_a_private_room_as_a_stranger_is_refused(ctx: None, ada: User, 
 
 
 def test_a_member_adds_someone_to_a_private_room(ctx: None, ada: User, bob: User) -> None:
-    room = rooms.create_room("Secret", fresh(ada), private=True)
-    added = rooms.add_member(room, fresh(ada), "BOB")
+    room = rooms.create_room("Secret", loaded(ada), private=True)
+    added = rooms.add_member(room, loaded(ada), "BOB")
     assert added.username == "bob"
     assert members_of(room) == {"ada", "bob"}
-    assert rooms.room_for(fresh(bob), "secret").id == room.id
+    assert rooms.room_for(loaded(bob), "secret").id == room.id
 
 
 def test_only_members_may_add_to_a_private_room(ctx: None, ada: User, bob: User, eve: User) -> None:
-    room = rooms.create_room("Secret", fresh(ada), private=True)
-    assert refusal_code(rooms.add_member, room, fresh(eve), "bob") == FORBIDDEN
+    room = rooms.create_room("Secret", loaded(ada), private=True)
+    assert refusal_code(rooms.add_member, room, loaded(eve), "bob") == FORBIDDEN
     assert members_of(room) == {"ada"}
 
 
 def test_members_are_added_to_private_rooms_only(ctx: None, ada: User, bob: User) -> None:
-    room = rooms.create_room("Open", fresh(ada))
-    assert refusal_code(rooms.add_member, room, fresh(ada), "bob") == BAD_REQUEST
+    room = rooms.create_room("Open", loaded(ada))
+    assert refusal_code(rooms.add_member, room, loaded(ada), "bob") == BAD_REQUEST
     assert members_of(room) == {"ada"}
 
 
 def test_adding_an_unknown_user_is_not_found(ctx: None, ada: User) -> None:
-    room = rooms.create_room("Secret", fresh(ada), private=True)
-    assert refusal_code(rooms.add_member, room, fresh(ada), "nobody") == NOT_FOUND
+    room = rooms.create_room("Secret", loaded(ada), private=True)
+    assert refusal_code(rooms.add_member, room, loaded(ada), "nobody") == NOT_FOUND
     assert members_of(room) == {"ada"}
 
 
@@ -157,9 +151,9 @@ def test_adding_an_unknown_user_is_not_found(ctx: None, ada: User) -> None:
 
 
 def test_a_direct_room_is_the_same_whoever_opens_it(ctx: None, ada: User, bob: User) -> None:
-    opened_by_ada = rooms.open_direct_room(fresh(ada), "bob")
-    opened_by_bob = rooms.open_direct_room(fresh(bob), "ADA")
-    again = rooms.open_direct_room(fresh(ada), "Bob")
+    opened_by_ada = rooms.open_direct_room(loaded(ada), "bob")
+    opened_by_bob = rooms.open_direct_room(loaded(bob), "ADA")
+    again = rooms.open_direct_room(loaded(ada), "Bob")
     assert opened_by_ada.id == opened_by_bob.id == again.id
     assert opened_by_ada.kind == "direct"
     assert members_of(opened_by_ada) == {"ada", "bob"}
@@ -167,25 +161,25 @@ def test_a_direct_room_is_the_same_whoever_opens_it(ctx: None, ada: User, bob: U
 
 
 def test_a_direct_room_is_closed_to_a_third_person(ctx: None, ada: User, bob: User, eve: User) -> None:
-    room = rooms.open_direct_room(fresh(ada), "bob")
-    assert refusal_code(rooms.room_for, fresh(eve), room.slug) == FORBIDDEN
-    assert refusal_code(rooms.enter, fresh(eve), room.slug) == FORBIDDEN
+    room = rooms.open_direct_room(loaded(ada), "bob")
+    assert refusal_code(rooms.room_for, loaded(eve), room.slug) == FORBIDDEN
+    assert refusal_code(rooms.enter, loaded(eve), room.slug) == FORBIDDEN
 
 
 def test_a_direct_room_with_yourself_is_refused(ctx: None, ada: User) -> None:
-    assert refusal_code(rooms.open_direct_room, fresh(ada), "ada") == BAD_REQUEST
-    assert refusal_code(rooms.open_direct_room, fresh(ada), "Ada") == BAD_REQUEST
+    assert refusal_code(rooms.open_direct_room, loaded(ada), "ada") == BAD_REQUEST
+    assert refusal_code(rooms.open_direct_room, loaded(ada), "Ada") == BAD_REQUEST
     assert db.session.query(Room).count() == 0
 
 
 def test_a_direct_room_with_an_unknown_user_is_not_found(ctx: None, ada: User) -> None:
-    assert refusal_code(rooms.open_direct_room, fresh(ada), "nobody") == NOT_FOUND
+    assert refusal_code(rooms.open_direct_room, loaded(ada), "nobody") == NOT_FOUND
     assert db.session.query(Room).count() == 0
 
 
 def test_direct_rooms_of_different_pairs_differ(ctx: None, ada: User, bob: User, eve: User) -> None:
-    with_bob = rooms.open_direct_room(fresh(ada), "bob")
-    with_eve = rooms.open_direct_room(fresh(ada), "eve")
+    with_bob = rooms.open_direct_room(loaded(ada), "bob")
+    with_eve = rooms.open_direct_room(loaded(ada), "eve")
     assert with_bob.id != with_eve.id
     assert members_of(with_eve) == {"ada", "eve"}
 
@@ -193,13 +187,13 @@ def test_direct_rooms_of_different_pairs_differ(ctx: None, ada: User, bob: User,
 def test_a_room_named_like_a_direct_room_does_not_capture_the_conversation(
     ctx: None, ada: User, bob: User, eve: User
 ) -> None:
-    squatted = rooms.direct_slug(fresh(ada), fresh(bob))
+    squatted = rooms.direct_slug(loaded(ada), loaded(bob))
     with contextlib.suppress(ChatError):  # create_room may refuse the dm- address outright
-        rooms.create_room(squatted.replace("-", " "), fresh(eve))
-    room = rooms.open_direct_room(fresh(ada), "bob")
+        rooms.create_room(squatted.replace("-", " "), loaded(eve))
+    room = rooms.open_direct_room(loaded(ada), "bob")
     assert room.kind == "direct"
     assert members_of(room) == {"ada", "bob"}
-    assert refusal_code(rooms.room_for, fresh(eve), room.slug) == FORBIDDEN
+    assert refusal_code(rooms.room_for, loaded(eve), room.slug) == FORBIDDEN
 
 
 # --- what each user sees ----------------------------------------------------------------
@@ -208,12 +202,12 @@ def test_a_room_named_like_a_direct_room_does_not_capture_the_conversation(
 def test_visible_rooms_are_public_own_private_and_own_direct(
     ctx: None, ada: User, bob: User, eve: User, general: Room
 ) -> None:
-    rooms.create_room("Ada's den", fresh(ada), private=True)
-    rooms.create_room("Eve's lair", fresh(eve), private=True)
-    dm = rooms.open_direct_room(fresh(ada), "bob")
+    rooms.create_room("Ada's den", loaded(ada), private=True)
+    rooms.create_room("Eve's lair", loaded(eve), private=True)
+    dm = rooms.open_direct_room(loaded(ada), "bob")
 
     def visible(user: User) -> set[str]:
-        return {room.slug for room in rooms.visible_rooms(fresh(user))}
+        return {room.slug for room in rooms.visible_rooms(loaded(user))}
 
     assert visible(ada) == {"general", "ada-s-den", dm.slug}
     assert visible(bob) == {"general", dm.slug}
@@ -221,11 +215,11 @@ def test_visible_rooms_are_public_own_private_and_own_direct(
 
 
 def test_visible_rooms_come_public_then_private_then_direct(ctx: None, ada: User, bob: User) -> None:
-    rooms.open_direct_room(fresh(ada), "bob")
-    rooms.create_room("Zeta", fresh(ada), private=True)
+    rooms.open_direct_room(loaded(ada), "bob")
+    rooms.create_room("Zeta", loaded(ada), private=True)
     rooms.create_room("beta")
     rooms.create_room("Alpha")
-    kinds_and_names = [(r.kind, r.name) for r in rooms.visible_rooms(fresh(ada))]
+    kinds_and_names = [(r.kind, r.name) for r in rooms.visible_rooms(loaded(ada))]
     assert kinds_and_names == [
         ("public", "Alpha"),
         ("public", "beta"),
@@ -273,7 +267,7 @@ def test_passwords_outside_8_to_256_characters_are_refused(ctx: None, password: 
 
 
 def test_passwords_are_stored_hashed(ctx: None, ada: User) -> None:
-    stored = fresh(ada)
+    stored = loaded(ada)
     assert stored.password_hash != PASSWORD
     assert PASSWORD not in stored.password_hash
     assert stored.check_password(PASSWORD)
@@ -281,7 +275,7 @@ def test_passwords_are_stored_hashed(ctx: None, ada: User) -> None:
 
 
 def test_the_same_password_hashes_differently_for_two_users(ctx: None, ada: User, bob: User) -> None:
-    assert fresh(ada).password_hash != fresh(bob).password_hash
+    assert loaded(ada).password_hash != loaded(bob).password_hash
 
 
 def test_authenticate_needs_the_right_password(ctx: None, ada: User) -> None:

@@ -184,6 +184,10 @@ class ResumingClient(ChatClient):
             raise
         return self
 
+    def wait_caught_up(self, seq: int, timeout: float, what: str) -> None:
+        """Wait (bounded) until this client holds every message up to ``seq``."""
+        wait_until(lambda: self.contiguous() >= seq, timeout, what)
+
     def contiguous(self) -> int:
         """The last seq up to which this client has every message."""
         with self.lock:

@@ -8,7 +8,7 @@ token and opens sockets with its session; ``call``, ``received`` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
@@ -16,7 +16,7 @@ from flask_socketio import SocketIOTestClient
 
 from chat.domain import accounts
 from chat.extensions import db, socketio
-from chat.models import User
+from chat.models import Room, User
 from tests.support.forms import PASSWORD, csrf_token
 
 TABLES = ("messages", "memberships", "rooms", "users")
@@ -36,6 +36,16 @@ def base_config(tmp_path: Any) -> dict[str, Any]:
         "LOGIN_ATTEMPTS_BURST": 1000,
         "REGISTRATIONS_BURST": 1000,
     }
+
+
+Row = TypeVar("Row", User, Room)
+
+
+def loaded(row: Row) -> Row:
+    """A fixture's (detached) user or room, loaded in the current session."""
+    found = db.session.get(type(row), row.id)
+    assert found is not None, f"{row!r} is not in the database"
+    return found
 
 
 def make_user(app: Flask, username: str) -> User:
