@@ -509,7 +509,7 @@ def loadgen_args(name: str, spec: dict[str, Any], server: Server, bench: Bench, 
     return args
 
 
-def scenario_env(name: str, target: str, quick: bool) -> dict[str, str]:
+def scenario_env(name: str, target: str) -> dict[str, str]:
     if name == "S4" and target in ("parley", "parley-cluster", "bare-gevent"):
         # gunicorn's gevent worker accepts at most worker_connections (default 1000) clients at
         # once; the Procfile leaves it at the default. Raised here so S4 measures memory.
@@ -519,7 +519,7 @@ def scenario_env(name: str, target: str, quick: bool) -> dict[str, str]:
 
 def one_run(bench: Bench, name: str, target: str, run: int) -> dict[str, Any]:
     spec = SCENARIOS[name]
-    extra = scenario_env(name, target, bench.o.quick)
+    extra = scenario_env(name, target)
     log(f"{name} {target} run {run + 1}: starting the server")
     server = bench.start(target, extra)
     try:

@@ -43,7 +43,7 @@ from tests.support.forms import PASSWORD
 from tests.support.services import require
 
 try:
-    from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+    from playwright.sync_api import Dialog, Page, sync_playwright
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 except ImportError:  # pragma: no cover - the dev extras install it
     sync_playwright = None  # type: ignore[assignment]
@@ -67,19 +67,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
 
 
 @pytest.fixture(scope="module")
-def browser(server: WebServer) -> Iterator[Browser]:
-    """One Chromium for the module; it closes before the server stops (it depends on it)."""
+def browser(server: WebServer) -> Iterator[Callable[[], Tabs]]:
+    """One Chromium for the module, opening tabs on the module's server; it closes before the server stops."""
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         try:
-            yield chromium
+            yield lambda: Tabs(chromium, server)
         finally:
             chromium.close()
 
 
 @pytest.fixture
-def tabs(browser: Browser, server: WebServer) -> Iterator[Tabs]:
-    opened = Tabs(browser, server)
+def tabs(browser: Callable[[], Tabs]) -> Iterator[Tabs]:
+    opened = browser()
     try:
         yield opened
     finally:
@@ -186,7 +186,7 @@ def stored(server: WebServer, slug: str) -> list[tuple[int, str, str]]:
 
 
 def test_two_people_register_log_in_and_talk_in_general(
-    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]]
+    tabs: Tabs, people: Callable[..., list[Account]]
 ) -> None:
     # Ada registers through the form (which logs her in).
     ada_name = unique("ada")
@@ -236,7 +236,8 @@ def test_two_people_register_log_in_and_talk_in_general(
     assert [authors[t] for t in texts] == [ada_name, bob_account.username, ada_name, bob_account.username]
     # Own messages are told apart from the others'.
     mine = ada.locator("#messages li.mine .text").all_inner_texts()
-    assert lines[0][1] in mine and lines[1][1] not in mine
+    assert lines[0][1] in mine
+    assert lines[1][1] not in mine
     assert ada.locator(f"#messages li[data-seq]:has-text('{lines[0][1]}') time").inner_text()
 
     # Unread markers: Ada leaves for the room list, Bob writes, general shows one unread.
@@ -245,7 +246,8 @@ def test_two_people_register_log_in_and_talk_in_general(
     wait_for_texts(bob, ["while you were away"])
     ada.reload()
     badge = ada.locator('.room-list li[data-room="general"] .unread')
-    assert badge.is_visible() and badge.inner_text() == "1"
+    assert badge.is_visible()
+    assert badge.inner_text() == "1"
     ada.locator('.room-list li[data-room="general"] a').click()
     wait_for_texts(ada, ["while you were away"])
     ada.goto("/rooms")
@@ -470,14 +472,16 @@ def test_private_rooms_refuse_outsiders_and_direct_rooms_open_from_a_name(
 
     bob = tabs.page(tabs.context(bob_account))
     response = bob.goto(f"/r/{secret}")
-    assert response is not None and response.status in (403, 404)
+    assert response is not None
+    assert response.status in (403, 404)
     assert "members only" not in bob.content()
     # Bob's socket (from a page he may open) is refused too.
     bob.goto("/r/general")
     wait_online(bob)
     for event, payload in (("join", {"room": secret}), ("history", {"room": secret})):
         ack = socket_call(bob, event, payload)
-        assert ack["ok"] is False and ack["error"]["code"] == "forbidden", (event, ack)
+        assert ack["ok"] is False, (event, ack)
+        assert ack["error"]["code"] == "forbidden", (event, ack)
 
     # Both in a public room: each opens the direct room from the other's name.
     lobby = ada_account.create_room(unique("lobby "))
@@ -524,7 +528,7 @@ LAYOUT_JS = """() => {
 
 
 def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
-    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]], tmp_path: Path
+    tabs: Tabs, people: Callable[..., list[Account]], tmp_path: Path
 ) -> None:
     ada_account, bob_account = people("ada", "bob")
     slug = ada_account.create_room(unique("design "))
@@ -532,7 +536,8 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
 
     # A new room says so.
     empty = ada.locator("#empty-state")
-    assert empty.is_visible() and "No messages yet" in empty.inner_text()
+    assert empty.is_visible()
+    assert "No messages yet" in empty.inner_text()
 
     box = ada.get_by_label("Message", exact=True)
     box.focus()
@@ -546,7 +551,8 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
     ada.keyboard.type("line one")
     ada.keyboard.press("Shift+Enter")
     ada.keyboard.type("line two")
-    assert pending(ada) == 0 and len(seqs(ada)) == 1
+    assert pending(ada) == 0
+    assert len(seqs(ada)) == 1
     ada.keyboard.press("Enter")
     wait_for_texts(ada, ["line one\nline two"])
     # A click on Send gives the focus back to the message box.
@@ -584,7 +590,8 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
         left, top, right, bottom = layout["box"]
         in_view = left >= 0 and top >= 0 and right <= layout["innerWidth"] and bottom <= layout["innerHeight"]
         assert in_view, f"the message box is in view without scrolling at {viewport}: {layout}"
-        assert layout["send"][2] <= layout["innerWidth"] and layout["send"][3] <= layout["innerHeight"]
+        assert layout["send"][2] <= layout["innerWidth"]
+        assert layout["send"][3] <= layout["innerHeight"]
         assert ada.locator("#message-form textarea").is_visible()
         assert ada.locator("#connection").inner_text() == "online"
         screenshot_while_typing(ada, bob, tmp_path / name)

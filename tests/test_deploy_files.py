@@ -174,7 +174,8 @@ def test_dockerfile_ships_the_gunicorn_settings_the_command_relies_on() -> None:
     # gunicorn reads ./gunicorn.conf.py by itself: the graceful SIGTERM hand-off and the
     # connection limit live there, so the image must carry it next to app.py.
     copied = [src for args in arguments_of(final_stage(), "COPY") for src in copy_parts(args)[1]]
-    assert "gunicorn.conf.py" in copied and "app.py" in copied
+    assert "gunicorn.conf.py" in copied
+    assert "app.py" in copied
 
 
 def test_dockerfile_base_images_are_pinned() -> None:
@@ -184,7 +185,8 @@ def test_dockerfile_base_images_are_pinned() -> None:
         if image in names:
             continue  # a stage built in this file
         repository, _, tag = image.partition("@")[0].rpartition(":")
-        assert repository and tag != "latest", f"FROM {image}: pin a version, not a moving tag"
+        assert repository, f"FROM {image}: pin a version, not a moving tag"
+        assert tag != "latest", f"FROM {image}: pin a version, not a moving tag"
         assert "@sha256:" in image or re.match(r"\d+\.\d+\.\d+", tag), f"FROM {image}: pin x.y.z"
 
 
@@ -266,7 +268,9 @@ def health_server() -> Iterator[ThreadingHTTPServer]:
 def test_dockerfile_healthcheck_asks_healthz_on_port(health_server: ThreadingHTTPServer) -> None:
     (healthcheck,) = arguments_of(final_stage(), "HEALTHCHECK")
     command = healthcheck.partition(" CMD ")[2]
-    assert command and "urllib" in command and "/healthz" in command
+    assert command
+    assert "urllib" in command
+    assert "/healthz" in command
 
     def run(status: int) -> int:
         _Health.status = status
@@ -434,7 +438,8 @@ def test_deployment_runs_the_image_as_built() -> None:
     container = web_container()
     assert deployment["spec"]["replicas"] == 3
     # The image's CMD (the Procfile's command) runs unchanged.
-    assert "command" not in container and "args" not in container
+    assert "command" not in container
+    assert "args" not in container
     (port,) = container["ports"]
     assert str(port["containerPort"]) == arguments_of(final_stage(), "EXPOSE")[0]
     for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
@@ -531,7 +536,8 @@ def test_render_blueprint_runs_the_procfile() -> None:
     assert extracted.stdout.strip() == web_command()
     assert web["preDeployCommand"] == web_command().split(" && ")[0]
     assert web["healthCheckPath"] == "/healthz"
-    assert "pip install" in web["buildCommand"] and "npm ci" in web["buildCommand"]
+    assert "pip install" in web["buildCommand"]
+    assert "npm ci" in web["buildCommand"]
 
     env = {item["key"]: item for item in web["envVars"]}
     assert env["PARLEY_ENV"]["value"] == "production"
@@ -539,7 +545,8 @@ def test_render_blueprint_runs_the_procfile() -> None:
     databases = {database["name"] for database in blueprint["databases"]}
     assert env["DATABASE_URL"]["fromDatabase"]["name"] in databases
     redis = env["REDIS_URL"]["fromService"]
-    assert redis["type"] == "keyvalue" and redis["property"] == "connectionString"
+    assert redis["type"] == "keyvalue"
+    assert redis["property"] == "connectionString"
     (key_value,) = [
         s for s in blueprint["services"] if s["type"] == "keyvalue" and s["name"] == redis["name"]
     ]
@@ -551,7 +558,8 @@ def test_render_blueprint_runs_the_procfile() -> None:
 
 def test_cloud_run_service_keeps_sockets_sticky_and_open_for_an_hour() -> None:
     service = yaml_document(CLOUD_RUN)
-    assert service["apiVersion"] == "serving.knative.dev/v1" and service["kind"] == "Service"
+    assert service["apiVersion"] == "serving.knative.dev/v1"
+    assert service["kind"] == "Service"
     template = service["spec"]["template"]
     annotations = template["metadata"]["annotations"]
     assert annotations["run.googleapis.com/sessionAffinity"] == "true"

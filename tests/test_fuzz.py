@@ -232,11 +232,14 @@ def well_formed(event: str, ack: Any) -> dict[str, Any]:
         assert event in SUCCESS_KEYS, f"an unknown event {event!r} succeeded: {ack!r}"
         assert set(ack) == SUCCESS_KEYS[event], ack
         return ack
-    assert ack.get("ok") is False and set(ack) == {"ok", "error"}, ack
+    assert ack.get("ok") is False, ack
+    assert set(ack) == {"ok", "error"}, ack
     error = ack["error"]
-    assert isinstance(error, dict) and set(error) == {"code", "message"}, ack
+    assert isinstance(error, dict), ack
+    assert set(error) == {"code", "message"}, ack
     assert error["code"] in CODES, ack
-    assert isinstance(error["message"], str) and error["message"], ack
+    assert isinstance(error["message"], str), ack
+    assert error["message"], ack
     # The database is up in these tests: 'unavailable' here would be a bug answered politely.
     assert error["code"] != "unavailable", ack
     return ack
@@ -288,8 +291,8 @@ def chat(app: Flask, login: Login, ada: User, bob: User, general: Room) -> Chat:
         owner = db.session.get(User, ada.id)
         assert owner is not None
         secret = rooms.create_room("secret", owner, private=True)
-        direct = rooms.open_direct_room(owner, "bob")
-        slugs = ("general", secret.slug, direct.slug)
+        direct = rooms.open_direct_room(owner, bob.username)
+        slugs = (general.slug, secret.slug, direct.slug)
     browser = login(ada)
     sock = browser.socket()
     for slug in slugs:
@@ -380,9 +383,8 @@ def two_sockets(app_config: dict[str, Any]) -> None:
     app_config["MAX_SOCKETS_PER_USER"] = 2
 
 
-def test_a_disconnect_event_does_not_free_a_socket_slot(
-    two_sockets: None, app: Flask, login: Login, ada: User
-) -> None:
+@pytest.mark.usefixtures("two_sockets")
+def test_a_disconnect_event_does_not_free_a_socket_slot(login: Login, ada: User) -> None:
     browser = login(ada)
     kept = [browser.socket() for _ in range(2)]
     for sock in kept:
@@ -391,8 +393,9 @@ def test_a_disconnect_event_does_not_free_a_socket_slot(
     assert not browser.socket().is_connected(), "two live sockets are the most this user may hold"
 
 
+@pytest.mark.usefixtures("general")
 def test_a_connect_event_does_not_leave_a_ghost_online_after_disconnecting(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
+    login: Login, ada: User, bob: User
 ) -> None:
     sock = login(bob).socket()
     assert call(sock, "join", {"room": "general"})["ok"]
@@ -639,14 +642,16 @@ def test_next_after_login_stays_on_this_site(chat: Chat, tracebacks: Tracebacks,
     response = chat.browser.http.get("/login", query_string={"next": target})
     assert response.status_code == 302
     location = response.headers["Location"]
-    assert location.startswith("/") and not location.startswith("//"), location
+    assert location.startswith("/"), location
+    assert not location.startswith("//"), location
     assert "\\" not in location
     assert not tracebacks()
 
 
 def test_a_next_with_a_line_break_leads_to_the_room_list_not_a_500(chat: Chat) -> None:
     response = chat.browser.http.get("/login", query_string={"next": "/\r\nSet-Cookie: stolen=1"})
-    assert response.status_code == 302 and response.headers["Location"] == "/rooms"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/rooms"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)

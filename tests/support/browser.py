@@ -153,7 +153,8 @@ class Tabs:
         """``account`` on /r/<slug> in a context of their own, joined live."""
         page = self.page(self.context(account, viewport))
         response = page.goto(f"/r/{slug}")
-        assert response is not None and response.status == 200, response
+        assert response is not None, response
+        assert response.status == 200, response
         wait_online(page)
         return page
 
