@@ -32,7 +32,7 @@ KIB = 1024
 
 
 def assert_clean_exit(process: ServerProcess) -> None:
-    """Gunicorn ends with 0 on SIGTERM, within the harness's bounded wait (no SIGKILL needed)."""
+    """Gunicorn ends with 0 on SIGTERM, within the launcher's bounded wait (no SIGKILL needed)."""
     assert process.process is not None
     assert process.process.returncode == 0, f"exit code {process.process.returncode}\n{process.log_tail()}"
 
