@@ -17,6 +17,7 @@ if __name__ == "__main__":
         monkey.patch_all()
 
 import sys
+from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO, join_room
@@ -28,15 +29,17 @@ app = Flask(__name__)
 socketio = SocketIO(app, async_mode=mode, cors_allowed_origins="*")
 
 
-@socketio.on("join")
 def on_join(room: str) -> bool:
     join_room(room)
     return True
 
 
-@socketio.on("chat message")
-def on_chat_message(payload: dict) -> None:
+def on_chat_message(payload: dict[str, Any]) -> None:
     socketio.emit("chat message", payload, to=payload["room"])
+
+
+socketio.on_event("join", on_join)
+socketio.on_event("chat message", on_chat_message)
 
 
 if __name__ == "__main__":

@@ -28,19 +28,21 @@ import os
 import platform
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+# Run as a script (make bench): the checkout's deploy/ package starts the servers.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from deploy.cluster import Cluster, ensure_database
+from deploy.launcher import GroupProcess, WebProcess, free_port, python_command, server_environment
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -119,27 +121,6 @@ def log(*parts: object) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}]", *parts, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited ({proc.returncode}) before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers (the reference server has no routes: 404 is fine)
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
-
-
 def children(pid: int) -> list[int]:
     out = []
     for entry in Path("/proc").iterdir():
@@ -153,17 +134,9 @@ def children(pid: int) -> list[int]:
     return out
 
 
-def stop_group(proc: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        pass
+def pinned(cmd: list[str]) -> list[str]:
+    """``cmd`` run on the server CPU (the load generator has the other one)."""
+    return ["taskset", "-c", SERVER_CPU, *cmd]
 
 
 class Bench:
@@ -181,27 +154,19 @@ class Bench:
         self.node = shutil.which("node") or "node"
 
     # ------------------------------------------------------------- environments
-    def parley_env(self, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(BENCH_ENV)
-        env.update(
-            {
-                "PATH": f"{Path(self.python).parent}{os.pathsep}{env.get('PATH', '')}",
-                "SECRET_KEY": self.secret,
-                "DATABASE_URL": f"sqlite:///{self.tmp / 'parley.sqlite3'}",
-                "HOST": "127.0.0.1",
-                "PORT": str(port),
-                "PYTHONUNBUFFERED": "1",
-            }
+    def parley_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """One instance on SQLite, no Redis (the server adds its PORT)."""
+        return server_environment(
+            f"sqlite:///{self.tmp / 'parley.sqlite3'}",
+            self.secret,
+            base={k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+            extra={**BENCH_ENV, **(extra or {})},
         )
-        env.pop("REDIS_URL", None)
-        env.update(extra or {})
-        return env
 
     def prepare_sqlite(self) -> None:
         if self.sqlite_ready:
             return
-        env = self.parley_env(0)
+        env = self.parley_env()
         self.run_py(["-m", "flask", "--app", "app", "db", "upgrade"], env)
         out = self.run_py([str(HERE / "provision.py"), "--users", str(USERS), "--password", PASSWORD], env)
         self.logins["provision"] = json.loads(out.strip().splitlines()[-1])
@@ -285,7 +250,7 @@ class Server:
 
     def __init__(self, bench: Bench) -> None:
         self.bench = bench
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: GroupProcess | None = None
         self.log_path = bench.tmp / f"{self.name}.log"
 
     def pids(self) -> list[int]:
@@ -293,22 +258,16 @@ class Server:
         assert self.proc is not None
         return [self.proc.pid]
 
-    def popen(self, cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-        with self.log_path.open("ab") as out:
-            return subprocess.Popen(
-                ["taskset", "-c", SERVER_CPU, *cmd],
-                cwd=cwd,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+    def popen(self, cmd: list[str], env: dict[str, str], cwd: Path) -> GroupProcess:
+        """``cmd`` on the server CPU, in a process group of its own, output to this server's log."""
+        return GroupProcess(pinned(cmd), env=env, log_path=self.log_path, cwd=cwd).start()
 
     def start(self) -> None:
         raise NotImplementedError
 
     def stop(self) -> None:
-        stop_group(self.proc)
+        if self.proc is not None:
+            self.proc.stop()
 
 
 class ParleyServer(Server):
@@ -321,20 +280,17 @@ class ParleyServer(Server):
     def start(self) -> None:
         b = self.bench
         b.prepare_sqlite()
-        port = free_port()
-        env = b.parley_env(port, self.extra_env)
-        if self.runtime == "gunicorn":
-            sys.path.insert(0, str(b.app_dir))
-            from deploy.cluster import web_command
-
-            cmd = ["sh", "-c", web_command()]
-        else:
+        env = b.parley_env(self.extra_env)
+        command = None  # the Procfile's web command
+        if self.runtime != "gunicorn":
             b.run_py(["-m", "flask", "--app", "app", "rooms", "seed"], env)
             env["ASYNC_MODE"] = "eventlet"
-            cmd = [b.python, "app.py"]
-        self.proc = self.popen(cmd, env, b.app_dir)
-        self.urls = [f"http://127.0.0.1:{port}"]
-        wait_http(self.urls[0] + "/healthz", 90, self.proc)
+            command = python_command("app.py")
+        server = WebProcess(
+            free_port(), env, self.log_path, command=command, root=b.app_dir, wrapper=pinned([])
+        )
+        self.proc = server.start(timeout=90)
+        self.urls = [server.url]
         if self.runtime == "gunicorn":
             deadline = time.monotonic() + 10
             while not children(self.proc.pid) and time.monotonic() < deadline:
@@ -364,7 +320,9 @@ class ReferenceServer(Server):
         env = dict(os.environ, PORT=str(port))
         self.proc = self.popen([self.bench.node, "ref-node/server.js"], env, ref)
         self.urls = [f"http://127.0.0.1:{port}"]
-        wait_http(self.urls[0] + "/socket.io/?EIO=4&transport=polling", 30, self.proc)
+        self.proc.wait_until_serving(
+            self.urls[0] + "/socket.io/?EIO=4&transport=polling", 30, any_status=True
+        )
 
 
 class BareServer(Server):
@@ -396,7 +354,9 @@ class BareServer(Server):
             cmd = [b.python, "bare_server.py"]
         self.proc = self.popen(cmd, env, HERE)
         self.urls = [f"http://127.0.0.1:{port}"]
-        wait_http(self.urls[0] + "/socket.io/?EIO=4&transport=polling", 60, self.proc)
+        self.proc.wait_until_serving(
+            self.urls[0] + "/socket.io/?EIO=4&transport=polling", 60, any_status=True
+        )
         if self.runtime == "gevent":
             deadline = time.monotonic() + 10
             while not children(self.proc.pid) and time.monotonic() < deadline:
@@ -416,15 +376,13 @@ class ClusterServer(Server):
     def __init__(self, bench: Bench, extra_env: dict[str, str] | None) -> None:
         super().__init__(bench)
         self.extra_env = extra_env or {}
-        self.redis: subprocess.Popen[bytes] | None = None
-        self.cluster: Any = None
+        self.redis: GroupProcess | None = None
+        self.cluster: Cluster | None = None
+        self.workers: list[int] = []
         self.db_url = ""
 
     def start(self) -> None:
         b = self.bench
-        sys.path.insert(0, str(b.app_dir))
-        from deploy.cluster import Cluster, ensure_database
-
         redis_port = free_port()
         self.redis = self.popen(
             [
@@ -453,6 +411,7 @@ class ClusterServer(Server):
             port=free_port(),
             instance_ports=ports,
             extra_env=env,
+            root=b.app_dir,
         )
         # The instances inherit this process's CPU affinity: pin them to the server CPU.
         mask = os.sched_getaffinity(0)
@@ -465,12 +424,11 @@ class ClusterServer(Server):
         out = b.run_py([str(HERE / "provision.py"), "--users", str(USERS), "--password", PASSWORD], penv)
         b.logins.setdefault("provision-cluster", json.loads(out.strip().splitlines()[-1]))
         self.urls = [m.url for m in self.cluster.members]
-        self.workers = []
         for m in self.cluster.members:
             deadline = time.monotonic() + 10
-            while not children(m.process.pid) and time.monotonic() < deadline:
+            while not children(m.pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            self.workers += children(m.process.pid)[:1]
+            self.workers += children(m.pid)[:1]
         b.cookies.pop("cluster", None)  # a fresh database each run: log in again
         b.login("cluster", ",".join(self.urls), self.workers)
 
@@ -490,7 +448,8 @@ class ClusterServer(Server):
     def stop(self) -> None:
         if self.cluster is not None:
             self.cluster.stop()
-        stop_group(self.redis)
+        if self.redis is not None:
+            self.redis.stop()
         if not self.db_url:
             return
         try:
@@ -550,7 +509,7 @@ def loadgen_args(name: str, spec: dict[str, Any], server: Server, bench: Bench, 
     return args
 
 
-def scenario_env(name: str, target: str, quick: bool) -> dict[str, str]:
+def scenario_env(name: str, target: str) -> dict[str, str]:
     if name == "S4" and target in ("parley", "parley-cluster", "bare-gevent"):
         # gunicorn's gevent worker accepts at most worker_connections (default 1000) clients at
         # once; the Procfile leaves it at the default. Raised here so S4 measures memory.
@@ -560,7 +519,7 @@ def scenario_env(name: str, target: str, quick: bool) -> dict[str, str]:
 
 def one_run(bench: Bench, name: str, target: str, run: int) -> dict[str, Any]:
     spec = SCENARIOS[name]
-    extra = scenario_env(name, target, bench.o.quick)
+    extra = scenario_env(name, target)
     log(f"{name} {target} run {run + 1}: starting the server")
     server = bench.start(target, extra)
     try:

@@ -86,7 +86,7 @@ QUERIES = [
     ("common word in one room", "deploy in:room-7"),
     ("common word from one person", "review from:person42"),
     ("common word, recent days", "bug after:{recent}"),
-    ("best match first", "deploy release", False),
+    ("best match first", "deploy release", "best"),
 ]
 
 
@@ -128,7 +128,7 @@ def fill(url: str, total: int) -> float:
                 "start": start,
                 "stop": min(start + step, total) - 1,
             }
-            connection.execute(FILL, parameters)  # type: ignore[arg-type]
+            connection.execute(FILL, parameters)
             print(f"  {min(start + step, total):>9,} messages", flush=True)
         connection.execute(
             "UPDATE rooms SET last_seq = s.n, last_rev = s.n FROM "
@@ -148,7 +148,7 @@ def measure(app_url: str, runs: int) -> None:
         assert person is not None
         for label, raw, *order in QUERIES:
             text = raw.format(rare=rare, recent=recent)
-            query = search.parse(text, newest_first=order[0] if order else True)
+            query = search.parse(text, newest_first=order != ["best"])
             times = []
             hits: list[search.Hit] = []
             for _ in range(runs):

@@ -19,9 +19,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-import socketio
-
-from tests.harness import PASSWORD, ServerProcess, login_cookie, register_cookie
+from tests.support.chat_client import ChatClient
+from tests.support.forms import login_cookie, register_cookie
+from tests.support.server import ServerProcess
 
 METRICS_TOKEN = "soak"
 WATCHED = {
@@ -56,30 +56,25 @@ def churn(
     pick = random.Random(seed)
     n = 0
     while time.monotonic() < deadline:
-        client = socketio.Client(reconnection=False, handle_sigint=False)
+        client = ChatClient(base_url, cookie, transports=["websocket"])
         try:
-            client.connect(base_url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+            client.connect()
             joined = pick.sample(rooms, k=pick.randint(1, len(rooms)))
             for room in joined:
-                client.call("join", {"room": room}, timeout=10)
+                client.ask("join", {"room": room})
             for _ in range(pick.randint(1, 5)):
                 n += 1
-                client.call(
-                    "message",
-                    {"room": joined[0], "text": f"soak {seed}.{n}", "client_id": f"s{seed}-{n}"},
-                    timeout=10,
+                client.ask(
+                    "message", {"room": joined[0], "text": f"soak {seed}.{n}", "client_id": f"s{seed}-{n}"}
                 )
                 time.sleep(pick.uniform(0.05, 0.3))
-            client.call("typing", {"room": joined[0], "typing": True}, timeout=10)
-            client.call("leave", {"room": joined[-1]}, timeout=10)
+            client.ask("typing", {"room": joined[0], "typing": True})
+            client.ask("leave", {"room": joined[-1]})
             counter[0] += 1
         except Exception:  # noqa: S110 - a refused or dropped cycle is churn too; the figures tell
             pass
         finally:
-            client.disconnect()
-            ws = getattr(client.eio, "ws", None)
-            if ws is not None:
-                ws.shutdown()
+            client.close()
         time.sleep(pick.uniform(0.0, 0.5))
 
 
@@ -103,8 +98,8 @@ def main() -> None:
         server.flask("rooms", "create", "soak-a")
         server.flask("rooms", "create", "soak-b")
         rooms = ["general", "soak-a", "soak-b"]
-        cookies = [register_cookie(server.base_url, f"soak{i}", PASSWORD) for i in range(options.clients)]
-        assert login_cookie(server.base_url, "soak0", PASSWORD)
+        cookies = [register_cookie(server.base_url, f"soak{i}") for i in range(options.clients)]
+        assert login_cookie(server.base_url, "soak0")
         deadline = time.monotonic() + options.minutes * 60
         cycles = [0]
         workers = [

@@ -1,1 +1,1 @@
-"""Operator tooling: the local multi-instance cluster (``make cluster``)."""
+"""Operator tooling: the server's launcher (``launcher.py``) and the local multi-instance cluster (``make cluster``)."""

@@ -4,6 +4,8 @@
 use the same ``Cluster`` class, so what operators try is what CI tests. All
 instances share one PostgreSQL database and one Redis; nginx listens on one
 port and keeps each browser on one instance (see deploy/nginx.conf.template).
+Each instance is started and stopped by deploy/launcher.py, as the tests' and
+the benchmark's servers are.
 """
 
 from __future__ import annotations
@@ -13,59 +15,31 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from deploy.launcher import ROOT, GroupProcess, WebProcess, run_flask, server_environment, stop_all
+
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def web_command() -> str:
-    """The Procfile's ``web:`` command, exactly as a platform would run it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.removeprefix("web:").strip()
-    raise RuntimeError("the Procfile has no web: line")
+class Instance(WebProcess):
+    """One instance of the cluster: the Procfile's web command on its own port."""
 
-
-def wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
-    """Poll ``url`` until it answers 200; fail early if ``process`` exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - our own http:// URL
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
-
-
-@dataclass
-class Instance:
-    index: int
-    port: int
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, index: int, port: int, env: Mapping[str, str], log_path: Path, root: Path) -> None:
+        self.index = index
+        super().__init__(port, env, log_path, root=root)
 
 
 @dataclass
 class Cluster:
-    """N Parley instances on ports ``first_port``.. and nginx on ``port``."""
+    """N Parley instances on ports ``first_port``.. and nginx on ``port``.
+
+    ``root`` is the checkout the instances run (the benchmark may run another one).
+    """
 
     database_url: str
     redis_url: str
@@ -75,48 +49,29 @@ class Cluster:
     first_port: int = 5101
     instance_ports: list[int] = field(default_factory=list)  # overrides first_port when given
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    root: Path = ROOT
     members: list[Instance] = field(default_factory=list)
-    nginx: subprocess.Popen[bytes] | None = None
+    nginx: GroupProcess | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def env(self, port: int | None = None) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
+        """The instances' environment (each gets its own PORT), and the ``flask`` commands'."""
         secret_file = self.workdir / "secret_key"
         if not secret_file.exists():
             secret_file.write_text(secrets.token_hex(32))
-        env = dict(os.environ)
-        env.update(
-            {
-                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-                "DATABASE_URL": self.database_url,
-                "REDIS_URL": self.redis_url,
-                # Every instance must accept every other's session cookies.
-                "SECRET_KEY": secret_file.read_text().strip(),
-                "HOST": "127.0.0.1",
-                "PYTHONUNBUFFERED": "1",
-            }
+        # Every instance must accept every other's session cookies: one SECRET_KEY for all.
+        return server_environment(
+            self.database_url,
+            secret_file.read_text().strip(),
+            extra={"REDIS_URL": self.redis_url, **self.extra_env},
         )
-        env.update(self.extra_env)
-        if port is not None:
-            env["PORT"] = str(port)
-        return env
 
     def flask(self, *args: str) -> str:
         """Run a ``flask`` command against the cluster's database and Redis."""
-        done = subprocess.run(  # noqa: S603 - a fixed command line of our own
-            [sys.executable, "-m", "flask", "--app", "app", *args],
-            cwd=ROOT,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(args)} failed: {done.stderr[-2000:]}")
-        return done.stdout
+        return run_flask(self.env(), *args, root=self.root)
 
     def start(self) -> Cluster:
         try:
@@ -130,35 +85,24 @@ class Cluster:
         # Migrate once up front; the instances' own upgrade then finds nothing to do.
         self.flask("db", "upgrade")
         ports = self.instance_ports or [self.first_port + i for i in range(self.instances)]
-        self.members = [Instance(i, port, self.workdir / f"web-{i}.log") for i, port in enumerate(ports)]
+        env = self.env()
+        self.members = [
+            Instance(i, port, env, self.workdir / f"web-{i}.log", self.root) for i, port in enumerate(ports)
+        ]
+        for member in self.members:  # all start together, then each is waited for
+            member.start(wait=False)
         for member in self.members:
-            self.start_instance(member.index, wait=False)
-        for member in self.members:
-            wait_for_http(member.url + "/healthz", 60, member.process)
+            member.wait_healthy(60)
         self._start_nginx()
         return self
 
     def start_instance(self, index: int, wait: bool = True) -> Instance:
-        member = self.members[index]
-        with member.log_path.open("ab") as log:
-            member.process = subprocess.Popen(  # noqa: S603 - the Procfile's command, as a platform runs it
-                ["/bin/sh", "-c", web_command()],
-                cwd=ROOT,
-                env=self.env(member.port),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        if wait:
-            wait_for_http(member.url + "/healthz", 60, member.process)
-        return member
+        """Start one instance again (after ``kill_instance``), appending to its log."""
+        return self.members[index].start(wait=wait)
 
     def kill_instance(self, index: int, sig: int = signal.SIGKILL) -> None:
         """Kill one instance (by default with -9, as a crash would)."""
-        member = self.members[index]
-        if member.process is not None and member.process.poll() is None:
-            os.killpg(member.process.pid, sig)
-            member.process.wait(timeout=30)
+        self.members[index].kill(sig)
 
     def _start_nginx(self) -> None:
         servers = "\n".join(
@@ -172,30 +116,16 @@ class Cluster:
         )
         config_path = self.workdir / "nginx.conf"
         config_path.write_text(config)
-        with (self.workdir / "nginx.log").open("ab") as log:
-            self.nginx = subprocess.Popen(  # noqa: S603 - nginx with the config we just wrote
-                [NGINX, "-p", str(self.workdir), "-c", str(config_path)],
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,
-            )
-        wait_for_http(self.url + "/healthz", 30, self.nginx)
+        self.nginx = GroupProcess(
+            [NGINX, "-p", str(self.workdir), "-c", str(config_path)],
+            env=os.environ,
+            log_path=self.workdir / "nginx.log",
+        ).start()
+        self.nginx.wait_until_serving(self.url + "/healthz", 30)
 
     def stop(self) -> None:
         """Stop nginx and every instance: TERM first, KILL what lingers."""
-        processes = [m.process for m in self.members if m.process is not None]
-        if self.nginx is not None:
-            processes.append(self.nginx)
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_all([*self.members, *([self.nginx] if self.nginx is not None else [])])
 
     def __enter__(self) -> Cluster:
         return self.start()

@@ -6,25 +6,35 @@ page tests run on SQLite. Every test gets a fresh, migrated database.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_socketio import SocketIOTestClient
 from sqlalchemy import text
 
 from chat import create_app
-from chat.domain import accounts, rooms
-from chat.extensions import db, socketio
+from chat.domain import rooms
+from chat.extensions import db
 from chat.models import Room, User
-from tests.services import scratch_postgres_database, sqlalchemy_url
+from tests.support.in_process import TABLES, Browser, Login, base_config, make_user
+from tests.support.services import scratch_postgres_database, sqlalchemy_url
 
-PASSWORD = "correct-horse"
-TABLES = ("messages", "memberships", "rooms", "users")
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_key_from_the_environment() -> Iterator[None]:
+    """A SECRET_KEY in the environment for the whole run, so that tests write only to temporary folders.
+
+    ``create_app`` reads the environment before a test's own settings, and without a
+    SECRET_KEY there it writes a development key into the checkout's instance/ folder.
+    Subprocesses that inherit this environment (a ``create_app`` in a fresh interpreter)
+    get the key too; the servers' environments are built apart (tests/support/server.py).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SECRET_KEY", "test-secret")
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -42,19 +52,6 @@ def postgres_url() -> Iterator[str]:
 def backend(request: pytest.FixtureRequest) -> str:
     """Which database this test runs on; storage tests parametrize it with both."""
     return str(request.param)
-
-
-def base_config(tmp_path: Any) -> dict[str, Any]:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'parley.sqlite3'}",
-        # Roomy enough for tests that post many messages; rate-limit tests set their own.
-        "RATE_LIMIT_BURST": 1000,
-        "RATE_LIMIT_PER_SECOND": 1000.0,
-        "LOGIN_ATTEMPTS_BURST": 1000,
-        "REGISTRATIONS_BURST": 1000,
-    }
 
 
 @pytest.fixture
@@ -87,13 +84,6 @@ def ctx(app: Flask) -> Iterator[None]:
         yield
 
 
-def make_user(app: Flask, username: str) -> User:
-    with app.app_context():
-        user = accounts.register_user(username, PASSWORD)
-        db.session.expunge(user)
-        return user
-
-
 @pytest.fixture
 def ada(app: Flask) -> User:
     return make_user(app, "ada")
@@ -122,65 +112,7 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def csrf_token(page: str) -> str:
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert found, "the page has no CSRF token"
-    return found.group(1)
-
-
-class Browser:
-    """A logged-in Flask test client that knows how to fill forms with their CSRF token."""
-
-    def __init__(self, app: Flask, username: str) -> None:
-        self.app = app
-        self.username = username
-        self.http = app.test_client()
-        page = self.http.get("/login").get_data(as_text=True)
-        response = self.http.post(
-            "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf_token(page)}
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
-
-    def token(self, path: str = "/rooms") -> str:
-        return csrf_token(self.http.get(path).get_data(as_text=True))
-
-    def post_form(self, path: str, data: dict[str, str], token_from: str = "/rooms") -> Any:
-        return self.http.post(path, data={**data, "csrf_token": self.token(token_from)})
-
-    def socket(self) -> SocketIOTestClient:
-        """A Socket.IO test client carrying this browser's session cookie."""
-        return socketio.test_client(self.app, flask_test_client=self.http)
-
-
 @pytest.fixture
-def login(app: Flask) -> Callable[[User], Browser]:
+def login(app: Flask) -> Login:
     """``login(ada)``: a Flask test client logged in as ada."""
     return lambda user: Browser(app, user.username)
-
-
-def call(sock: SocketIOTestClient, event: str, *args: Any) -> Any:
-    """Emit ``event`` and return its acknowledgement."""
-    return sock.emit(event, *args, callback=True)
-
-
-def received(sock: SocketIOTestClient, event: str) -> list[Any]:
-    """The payloads of ``event`` this client received since last asked."""
-    return [payload for name, payload in inbox(sock) if name == event]
-
-
-def inbox(sock: SocketIOTestClient) -> list[tuple[str, Any]]:
-    """Every ``(event, payload)`` this client received since last asked."""
-    return [(packet["name"], _payload(packet)) for packet in sock.get_received()]
-
-
-def _payload(packet: dict[str, Any]) -> Any:
-    # The test client keeps a "message" event's payload as is; other events' as a list of args.
-    if packet["name"] in ("message", "json"):
-        return packet["args"]
-    return packet["args"][0] if packet["args"] else None
-
-
-# Storage tests say ``pytestmark = BOTH_DATABASES`` to run on SQLite and PostgreSQL.
-BOTH_DATABASES = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)

@@ -14,7 +14,7 @@ check access on every event and not only at join time.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +30,8 @@ from chat.domain import rooms
 from chat.extensions import db, socketio
 from chat.models import Membership, Message, Room, User
 from chat.models import users as user_model
-from tests.conftest import BOTH_DATABASES, Browser, call, csrf_token, inbox
-
-Login = Callable[[User], Browser]
+from tests.support.forms import csrf_token
+from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, inbox
 
 KINDS = ("public", "private", "direct")
 ACTORS = ("member", "non-member", "removed", "anonymous")
@@ -112,7 +111,8 @@ def stage(app: Flask, login: Login, ada: User, bob: User, eve: User) -> Callable
     def build(kind: str) -> Scene:
         with app.app_context():
             owner, guest = db.session.get(User, ada.id), db.session.get(User, bob.id)
-            assert owner is not None and guest is not None
+            assert owner is not None
+            assert guest is not None
             if kind == "direct":
                 room = rooms.open_direct_room(owner, "bob")
             else:
@@ -265,7 +265,9 @@ def test_a_removed_member_is_refused_on_a_new_socket_too(stage: Callable[[str], 
     fresh = scene.browser("removed").socket()
     for event in ("join", "history"):
         assert call(fresh, event, {"room": scene.slug})["error"]["code"] == "forbidden"
-    assert fresh.is_connected() and scene.removed_socket is not None and scene.removed_socket.is_connected()
+    assert fresh.is_connected()
+    assert scene.removed_socket is not None
+    assert scene.removed_socket.is_connected()
 
 
 @pytest.mark.parametrize("actor", ["non-member", "removed"])
@@ -279,14 +281,16 @@ def test_an_outsider_cannot_add_anyone_to_a_private_room(
     assert response.status_code == 403
     with app.app_context():
         room = db.session.scalar(select(Room).where(Room.slug == scene.slug))
-        assert room is not None and room.member_names() == ["ada"]
+        assert room is not None
+        assert room.member_names() == ["ada"]
 
 
 # --- Anonymous clients -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", ["/rooms", "/r/general", "/r/nowhere"])
-def test_anonymous_pages_redirect_to_login_with_next(client: FlaskClient, general: Room, path: str) -> None:
+@pytest.mark.usefixtures("general")
+def test_anonymous_pages_redirect_to_login_with_next(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/login?next={path.replace('/', '%2F')}"
@@ -308,15 +312,13 @@ def test_a_socket_with_a_forged_session_cookie_is_refused(app: Flask, login: Log
 
 
 @pytest.fixture
-def logged_out(
-    app: Flask, login: Login, ada: User, general: Room
-) -> Iterator[tuple[Browser, SocketIOTestClient]]:
+def logged_out(login: Login, ada: User, general: Room) -> tuple[Browser, SocketIOTestClient]:
     """Ada with a socket open, who then logs out over HTTP."""
     browser = login(ada)
     sock = browser.socket()
-    assert call(sock, "join", {"room": "general"})["ok"]
+    assert call(sock, "join", {"room": general.slug})["ok"]
     assert browser.post_form("/logout", {}).status_code == 302
-    yield browser, sock
+    return browser, sock
 
 
 def test_logging_out_stops_new_sockets(logged_out: tuple[Browser, SocketIOTestClient]) -> None:
@@ -324,9 +326,8 @@ def test_logging_out_stops_new_sockets(logged_out: tuple[Browser, SocketIOTestCl
     assert not browser.socket().is_connected()
 
 
-def test_logging_out_ends_the_sockets_of_that_login_only(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_logging_out_ends_the_sockets_of_that_login_only(login: Login, ada: User, bob: User) -> None:
     """The contract's "/logout ends the session": the tabs of that browser lose their sockets;
     ada's other device (another login) and bob keep theirs."""
     this_browser, other_device = login(ada), login(ada)
@@ -336,9 +337,12 @@ def test_logging_out_ends_the_sockets_of_that_login_only(
         assert call(sock, "join", {"room": "general"})["ok"]
     inbox(bobs)
     assert this_browser.post_form("/logout", {}).status_code == 302
-    assert not tab.is_connected() and not second_tab.is_connected()
-    assert elsewhere.is_connected() and bobs.is_connected()
+    assert not tab.is_connected()
+    assert not second_tab.is_connected()
+    assert elsewhere.is_connected()
+    assert bobs.is_connected()
     ack = call(elsewhere, "message", {"room": "general", "text": "still here", "client_id": "other-device"})
-    assert ack["ok"] and ack["message"]["username"] == "ada"
+    assert ack["ok"]
+    assert ack["message"]["username"] == "ada"
     # ada is still online through her other device: no one is told she left.
     assert [name for name, _ in inbox(bobs)] == ["message"]

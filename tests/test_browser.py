@@ -3,8 +3,8 @@
 One server (SQLite, no Redis) and one Chromium per module; every test opens
 fresh browser contexts (one per user, so cookies and localStorage are their
 own) with users nobody else uses, mostly in rooms of their own. Every wait is
-bounded. Screenshots of the room page at 375 px and 1280 px are written to
-docs/screenshots/ on each run.
+bounded. Screenshots of the room page at 375 px and 1280 px are taken into the
+test's temporary folder; ``make screenshots`` refreshes the README's.
 """
 
 from __future__ import annotations
@@ -14,40 +14,41 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 import pytest
 
-from tests.browser_support import (
+from tests.support.browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
-    PASSWORD,
+    DESKTOP,
     PENDING_JS,
-    ROOT,
-    SCREENSHOTS,
+    PHONE,
     SHOWN_JS,
+    SOCKETIO_JS,
+    WAIT_MS,
     Account,
+    Tabs,
     WebServer,
     accounts,
+    launch_chromium,
+    screenshot_while_typing,
+    send,
+    show_room_at,
     unique,
+    wait_for_texts,
+    wait_member,
+    wait_online,
 )
-from tests.services import require
+from tests.support.forms import PASSWORD
+from tests.support.services import require
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
+    from playwright.sync_api import Dialog, Page, sync_playwright
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 except ImportError:  # pragma: no cover - the dev extras install it
     sync_playwright = None  # type: ignore[assignment]
 
-if TYPE_CHECKING:
-    from playwright.sync_api import ViewportSize
-
 pytestmark = [pytest.mark.server, pytest.mark.timeout(90)]
-
-WAIT_MS = 10_000
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-PHONE: ViewportSize = {"width": 375, "height": 740}
-SOCKETIO_JS = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -66,54 +67,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
 
 
 @pytest.fixture(scope="module")
-def browser(server: WebServer) -> Iterator[Browser]:
-    """One Chromium for the module; it closes before the server stops (it depends on it)."""
+def browser(server: WebServer) -> Iterator[Callable[[], Tabs]]:
+    """One Chromium for the module, opening tabs on the module's server; it closes before the server stops."""
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch_chromium(playwright)
         try:
-            yield chromium
+            yield lambda: Tabs(chromium, server)
         finally:
             chromium.close()
 
 
-class Tabs:
-    """Opens pages in fresh contexts (one per user) and closes them all after the test."""
-
-    def __init__(self, browser: Browser, server: WebServer) -> None:
-        self.browser, self.server = browser, server
-        self.contexts: list[BrowserContext] = []
-        self.errors: list[str] = []
-
-    def context(self, account: Account | None = None, viewport: ViewportSize = DESKTOP) -> BrowserContext:
-        context = self.browser.new_context(viewport=viewport, base_url=self.server.base_url)
-        context.set_default_timeout(WAIT_MS)
-        if account is not None:
-            context.add_cookies(account.cookies)  # type: ignore[arg-type]
-        self.contexts.append(context)
-        return context
-
-    def page(self, context: BrowserContext) -> Page:
-        page = context.new_page()
-        # Any uncaught script error on any page fails the test at the end.
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-        return page
-
-    def room(self, account: Account, slug: str, viewport: ViewportSize = DESKTOP) -> Page:
-        """``account`` on /r/<slug> in a context of their own, joined live."""
-        page = self.page(self.context(account, viewport))
-        response = page.goto(f"/r/{slug}")
-        assert response is not None and response.status == 200, response
-        wait_online(page)
-        return page
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
 @pytest.fixture
-def tabs(browser: Browser, server: WebServer) -> Iterator[Tabs]:
-    opened = Tabs(browser, server)
+def tabs(browser: Callable[[], Tabs]) -> Iterator[Tabs]:
+    opened = browser()
     try:
         yield opened
     finally:
@@ -139,11 +105,25 @@ def people(server: WebServer) -> Iterator[Callable[..., list[Account]]]:
             account.close()
 
 
+class RoomOfTwo(NamedTuple):
+    ada_account: Account
+    bob_account: Account
+    slug: str
+    ada: Page
+    bob: Page
+
+
+@pytest.fixture
+def ada_and_bob(tabs: Tabs, people: Callable[..., list[Account]]) -> RoomOfTwo:
+    """Fresh accounts ada and bob, each on the page of a new room of theirs, joined live."""
+    ada_account, bob_account = people("ada", "bob")
+    slug = ada_account.create_room(unique("room "))
+    return RoomOfTwo(
+        ada_account, bob_account, slug, tabs.room(ada_account, slug), tabs.room(bob_account, slug)
+    )
+
+
 # -- page helpers -------------------------------------------------------------------------------
-
-
-def wait_online(page: Page) -> None:
-    page.wait_for_selector('#room[data-connection="online"]', timeout=WAIT_MS)
 
 
 def shown(page: Page) -> list[dict[str, Any]]:
@@ -159,26 +139,6 @@ def seqs(page: Page) -> list[int]:
 def pending(page: Page) -> int:
     count: int = page.evaluate(PENDING_JS)
     return count
-
-
-def wait_for_texts(page: Page, texts: list[str], timeout: int = WAIT_MS) -> None:
-    """Until every text is shown as a stored message and nothing is pending on the page."""
-    page.wait_for_function(
-        """(texts) => {
-            const shown = Array.from(document.querySelectorAll('#messages li[data-seq] .text'), (e) => e.textContent);
-            return texts.every((t) => shown.includes(t))
-                && !document.querySelector('#messages li.pending, #messages li.failed');
-        }""",
-        arg=texts,
-        timeout=timeout,
-    )
-
-
-def send(page: Page, text: str) -> None:
-    """Type into the message box and press Enter, as a person would."""
-    box = page.get_by_label("Message", exact=True)
-    box.fill(text)
-    box.press("Enter")
 
 
 def texts_of(page: Page, texts: list[str]) -> list[str]:
@@ -212,15 +172,6 @@ def member_state(page: Page, username: str) -> str | None:
     return state
 
 
-def wait_member(page: Page, username: str, state: str, timeout: int = WAIT_MS) -> None:
-    page.wait_for_function(
-        """([name, state]) => Array.from(document.querySelectorAll('#members li[data-username]'))
-            .some((li) => li.dataset.username === name && li.classList.contains(state))""",
-        arg=[username, state],
-        timeout=timeout,
-    )
-
-
 def stored(server: WebServer, slug: str) -> list[tuple[int, str, str]]:
     """What the server stored in ``slug``: (seq, author, text), by seq."""
     rows = server.query(
@@ -235,7 +186,7 @@ def stored(server: WebServer, slug: str) -> list[tuple[int, str, str]]:
 
 
 def test_two_people_register_log_in_and_talk_in_general(
-    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]]
+    tabs: Tabs, people: Callable[..., list[Account]]
 ) -> None:
     # Ada registers through the form (which logs her in).
     ada_name = unique("ada")
@@ -285,7 +236,8 @@ def test_two_people_register_log_in_and_talk_in_general(
     assert [authors[t] for t in texts] == [ada_name, bob_account.username, ada_name, bob_account.username]
     # Own messages are told apart from the others'.
     mine = ada.locator("#messages li.mine .text").all_inner_texts()
-    assert lines[0][1] in mine and lines[1][1] not in mine
+    assert lines[0][1] in mine
+    assert lines[1][1] not in mine
     assert ada.locator(f"#messages li[data-seq]:has-text('{lines[0][1]}') time").inner_text()
 
     # Unread markers: Ada leaves for the room list, Bob writes, general shows one unread.
@@ -294,7 +246,8 @@ def test_two_people_register_log_in_and_talk_in_general(
     wait_for_texts(bob, ["while you were away"])
     ada.reload()
     badge = ada.locator('.room-list li[data-room="general"] .unread')
-    assert badge.is_visible() and badge.inner_text() == "1"
+    assert badge.is_visible()
+    assert badge.inner_text() == "1"
     ada.locator('.room-list li[data-room="general"] a').click()
     wait_for_texts(ada, ["while you were away"])
     ada.goto("/rooms")
@@ -304,13 +257,8 @@ def test_two_people_register_log_in_and_talk_in_general(
 # -- 2. typing and presence ---------------------------------------------------------------------
 
 
-def test_typing_shows_and_lapses_and_the_member_list_follows_presence(
-    tabs: Tabs, people: Callable[..., list[Account]]
-) -> None:
-    ada_account, bob_account = people("ada", "bob")
-    slug = ada_account.create_room(unique("typing "))
-    ada = tabs.room(ada_account, slug)
-    bob = tabs.room(bob_account, slug)
+def test_typing_shows_and_lapses_and_the_member_list_follows_presence(ada_and_bob: RoomOfTwo) -> None:
+    ada_account, bob_account, _, ada, bob = ada_and_bob
 
     # Both are listed online on both pages (Bob reached Ada's list live, by presence).
     for page in (ada, bob):
@@ -344,13 +292,8 @@ def test_typing_shows_and_lapses_and_the_member_list_follows_presence(
 # -- 3. markup is text ---------------------------------------------------------------------------
 
 
-def test_a_message_that_looks_like_html_is_shown_as_text(
-    tabs: Tabs, people: Callable[..., list[Account]]
-) -> None:
-    ada_account, bob_account = people("ada", "bob")
-    slug = ada_account.create_room(unique("xss "))
-    ada = tabs.room(ada_account, slug)
-    bob = tabs.room(bob_account, slug)
+def test_a_message_that_looks_like_html_is_shown_as_text(ada_and_bob: RoomOfTwo) -> None:
+    ada, bob = ada_and_bob.ada, ada_and_bob.bob
     dialogs: list[str] = []
 
     def record(dialog: Dialog) -> None:
@@ -379,12 +322,9 @@ def test_a_message_that_looks_like_html_is_shown_as_text(
 
 
 def test_messages_sent_offline_go_out_once_when_back_online(
-    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]]
+    server: WebServer, ada_and_bob: RoomOfTwo
 ) -> None:
-    ada_account, bob_account = people("ada", "bob")
-    slug = ada_account.create_room(unique("offline "))
-    ada = tabs.room(ada_account, slug)
-    bob = tabs.room(bob_account, slug)
+    _, _, slug, ada, bob = ada_and_bob
     ada_context = ada.context
 
     ada_context.set_offline(True)
@@ -532,14 +472,16 @@ def test_private_rooms_refuse_outsiders_and_direct_rooms_open_from_a_name(
 
     bob = tabs.page(tabs.context(bob_account))
     response = bob.goto(f"/r/{secret}")
-    assert response is not None and response.status in (403, 404)
+    assert response is not None
+    assert response.status in (403, 404)
     assert "members only" not in bob.content()
     # Bob's socket (from a page he may open) is refused too.
     bob.goto("/r/general")
     wait_online(bob)
     for event, payload in (("join", {"room": secret}), ("history", {"room": secret})):
         ack = socket_call(bob, event, payload)
-        assert ack["ok"] is False and ack["error"]["code"] == "forbidden", (event, ack)
+        assert ack["ok"] is False, (event, ack)
+        assert ack["error"]["code"] == "forbidden", (event, ack)
 
     # Both in a public room: each opens the direct room from the other's name.
     lobby = ada_account.create_room(unique("lobby "))
@@ -586,7 +528,7 @@ LAYOUT_JS = """() => {
 
 
 def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
-    tabs: Tabs, server: WebServer, people: Callable[..., list[Account]]
+    tabs: Tabs, people: Callable[..., list[Account]], tmp_path: Path
 ) -> None:
     ada_account, bob_account = people("ada", "bob")
     slug = ada_account.create_room(unique("design "))
@@ -594,7 +536,8 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
 
     # A new room says so.
     empty = ada.locator("#empty-state")
-    assert empty.is_visible() and "No messages yet" in empty.inner_text()
+    assert empty.is_visible()
+    assert "No messages yet" in empty.inner_text()
 
     box = ada.get_by_label("Message", exact=True)
     box.focus()
@@ -608,7 +551,8 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
     ada.keyboard.type("line one")
     ada.keyboard.press("Shift+Enter")
     ada.keyboard.type("line two")
-    assert pending(ada) == 0 and len(seqs(ada)) == 1
+    assert pending(ada) == 0
+    assert len(seqs(ada)) == 1
     ada.keyboard.press("Enter")
     wait_for_texts(ada, ["line one\nline two"])
     # A click on Send gives the focus back to the message box.
@@ -639,23 +583,15 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
     ):
         send(page, text)
         wait_for_texts(page, [text])
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for viewport, name in ((PHONE, "room-375.png"), (DESKTOP, "room-1280.png")):
-        ada.set_viewport_size(viewport)
-        ada.reload()
-        wait_online(ada)
-        wait_member(ada, bob_account.username, "online")
+        show_room_at(ada, viewport, bob_account.username)
         layout = ada.evaluate(LAYOUT_JS)
         assert layout["scrollWidth"] <= layout["innerWidth"], (viewport, layout)
         left, top, right, bottom = layout["box"]
         in_view = left >= 0 and top >= 0 and right <= layout["innerWidth"] and bottom <= layout["innerHeight"]
         assert in_view, f"the message box is in view without scrolling at {viewport}: {layout}"
-        assert layout["send"][2] <= layout["innerWidth"] and layout["send"][3] <= layout["innerHeight"]
+        assert layout["send"][2] <= layout["innerWidth"]
+        assert layout["send"][3] <= layout["innerHeight"]
         assert ada.locator("#message-form textarea").is_visible()
         assert ada.locator("#connection").inner_text() == "online"
-        # Bob starts typing, so the picture shows the indicator too.
-        bob_box = bob.get_by_label("Message", exact=True)
-        bob_box.fill("")
-        bob_box.press_sequentially("soon", delay=10)
-        ada.wait_for_function("() => document.getElementById('typing').textContent !== ''", timeout=5000)
-        ada.screenshot(path=str(Path(SCREENSHOTS) / name))
+        screenshot_while_typing(ada, bob, tmp_path / name)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
+from sqlalchemy import select
 
 from chat import live
 from chat.domain import changes
 from chat.extensions import db
+from chat.live.throttles import LocalRateLimiter
 from chat.models import Message, Room, User
-from tests.conftest import BOTH_DATABASES, Browser, call, received
+from tests.support.in_process import BOTH_DATABASES, Login, call, received
 
 pytestmark = BOTH_DATABASES
-
-Login = Callable[[User], Browser]
 
 
 def ok(ack: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +25,8 @@ def ok(ack: dict[str, Any]) -> dict[str, Any]:
 
 
 def refused(ack: dict[str, Any]) -> str:
-    assert ack["ok"] is False and set(ack["error"]) == {"code", "message"}, ack
+    assert ack["ok"] is False, ack
+    assert set(ack["error"]) == {"code", "message"}, ack
     return str(ack["error"]["code"])
 
 
@@ -39,19 +39,19 @@ def post(sock: SocketIOTestClient, text: str, **extra: Any) -> dict[str, Any]:
 
 def room_rev(app: Flask) -> int:
     with app.app_context():
-        room = db.session.scalar(db.select(Room).where(Room.slug == "general"))
+        room = db.session.scalar(select(Room).where(Room.slug == "general"))
         assert room is not None
-        return room.last_rev
+        return int(room.last_rev)
 
 
 @pytest.fixture
 def ada_and_bob(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
+    login: Login, ada: User, bob: User, general: Room
 ) -> tuple[SocketIOTestClient, SocketIOTestClient]:
     """ada's and bob's sockets in general, after ada posted "one", "two" and "three"."""
     ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
     for sock in (ada_sock, bob_sock):
-        ok(call(sock, "join", {"room": "general"}))
+        ok(call(sock, "join", {"room": general.slug}))
     for text in ("one", "two", "three"):
         post(ada_sock, text)
     ada_sock.get_received()
@@ -65,20 +65,23 @@ def test_an_edit_changes_the_text_everywhere_and_a_retry_changes_nothing(
     ada_sock, bob_sock = ada_and_bob
     before = room_rev(app)
     edited = ok(call(ada_sock, "edit", {"room": "general", "seq": 2, "text": " **two**, fixed "}))["message"]
-    assert edited["seq"] == 2 and edited["text"] == "**two**, fixed"
+    assert edited["seq"] == 2
+    assert edited["text"] == "**two**, fixed"
     assert edited["html"] == "<p><strong>two</strong>, fixed</p>"
-    assert edited["edited_at"].endswith("Z") and edited["rev"] == before + 1 == room_rev(app)
+    assert edited["edited_at"].endswith("Z")
+    assert edited["rev"] == before + 1 == room_rev(app)
     assert received(bob_sock, "message_changed") == [edited]
     assert received(ada_sock, "message_changed") == [edited]
     again = ok(call(ada_sock, "edit", {"room": "general", "seq": 2, "text": "**two**, fixed"}))["message"]
-    assert again == edited and room_rev(app) == before + 1
+    assert again == edited
+    assert room_rev(app) == before + 1
     assert received(bob_sock, "message_changed") == []
     history = ok(call(bob_sock, "history", {"room": "general"}))["messages"]
     assert history[1] == edited
 
 
 def test_edits_are_refused_as_the_contract_says(
-    app: Flask, login: Login, eve: User, ada_and_bob: tuple[SocketIOTestClient, SocketIOTestClient]
+    login: Login, eve: User, ada_and_bob: tuple[SocketIOTestClient, SocketIOTestClient]
 ) -> None:
     ada_sock, bob_sock = ada_and_bob
     assert refused(call(bob_sock, "edit", {"room": "general", "seq": 1, "text": "mine now"})) == "forbidden"
@@ -110,10 +113,8 @@ def test_a_deleted_message_keeps_its_seq_and_loses_its_text_and_reactions(
         [],
     )
     rev = room_rev(app)
-    assert (
-        ok(call(ada_sock, "delete", {"room": "general", "seq": 3}))["message"] == gone
-        and room_rev(app) == rev
-    )
+    assert ok(call(ada_sock, "delete", {"room": "general", "seq": 3}))["message"] == gone
+    assert room_rev(app) == rev
     seqs = [m["seq"] for m in ok(call(bob_sock, "history", {"room": "general"}))["messages"]]
     assert seqs == [1, 2, 3]
     assert post(ada_sock, "four")["seq"] == 4, "a deleted message's seq is never reused"
@@ -139,7 +140,8 @@ def test_reactions_count_who_reacted_in_first_reaction_order_and_toggle_idempote
     ]
     assert react(bob_sock, thumbs, True)[1] == {"emoji": thumbs, "usernames": ["ada", "bob"]}
     rev = room_rev(app)
-    assert react(bob_sock, thumbs, True)[1]["usernames"] == ["ada", "bob"] and room_rev(app) == rev
+    assert react(bob_sock, thumbs, True)[1]["usernames"] == ["ada", "bob"]
+    assert room_rev(app) == rev
     assert react(bob_sock, party, False) == [{"emoji": thumbs, "usernames": ["ada", "bob"]}]
     assert react(bob_sock, party, False) == [{"emoji": thumbs, "usernames": ["ada", "bob"]}]
     assert react(ada_sock, "\U0001f44d\U0001f3fd", True)[1]["emoji"] == "\U0001f44d\U0001f3fd"
@@ -151,9 +153,7 @@ def test_reactions_count_who_reacted_in_first_reaction_order_and_toggle_idempote
     assert [event["rev"] for event in changed] == sorted({event["rev"] for event in changed})
 
 
-def test_a_reply_names_the_seq_it_answers(
-    app: Flask, ada_and_bob: tuple[SocketIOTestClient, SocketIOTestClient]
-) -> None:
+def test_a_reply_names_the_seq_it_answers(ada_and_bob: tuple[SocketIOTestClient, SocketIOTestClient]) -> None:
     ada_sock, bob_sock = ada_and_bob
     reply = post(bob_sock, "agreed", reply_to=2)
     assert reply["reply_to"] == 2
@@ -171,7 +171,8 @@ def test_changes_spend_the_message_rate_limit_but_a_retry_is_never_refused(
 ) -> None:
     ada_sock, _bob_sock = ada_and_bob
     limiter = live.state(app).throttles.messages
-    limiter.burst, limiter.per_second = 2, 0.001  # type: ignore[attr-defined]  # two more, then nearly none
+    assert isinstance(limiter, LocalRateLimiter)
+    limiter.burst, limiter.per_second = 2, 0.001  # two more, then nearly none
     ok(call(ada_sock, "edit", {"room": "general", "seq": 1, "text": "one, take 2"}))
     ok(call(ada_sock, "edit", {"room": "general", "seq": 1, "text": "one, take 3"}))
     limited = call(ada_sock, "edit", {"room": "general", "seq": 1, "text": "one, take 4"})
@@ -181,8 +182,12 @@ def test_changes_spend_the_message_rate_limit_but_a_retry_is_never_refused(
     ] == ("one, take 3")
 
 
+@pytest.mark.usefixtures("general")
 def test_a_client_that_resumes_gets_each_change_it_missed_once_in_its_current_state(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
+    app: Flask,
+    login: Login,
+    ada: User,
+    bob: User,
 ) -> None:
     ada_sock = login(ada).socket()
     ok(call(ada_sock, "join", {"room": "general"}))
@@ -208,20 +213,23 @@ def test_a_client_that_resumes_gets_each_change_it_missed_once_in_its_current_st
     stored = ok(call(ada_sock, "history", {"room": "general"}))["messages"]
     assert [m["seq"] for m in back["changed"]] == [1, 2, 3, 4], "each changed message once, in rev order"
     assert back["changed"] == [stored[0], stored[1], stored[2], stored[3]]
-    assert back["messages"] == [stored[4]] and back["last_seq"] == 5
+    assert back["messages"] == [stored[4]]
+    assert back["last_seq"] == 5
     assert back["last_rev"] == room_rev(app) == 11
     again = ok(
         call(bob_browser.socket(), "join", {"room": "general", "since": 5, "since_rev": back["last_rev"]})
     )
-    assert again["changed"] == [] and again["messages"] == []
+    assert again["changed"] == []
+    assert again["messages"] == []
 
 
 def test_too_many_changes_to_list_tell_the_client_to_reload(
-    app: Flask, monkeypatch: pytest.MonkeyPatch, ada_and_bob: tuple[SocketIOTestClient, SocketIOTestClient]
+    monkeypatch: pytest.MonkeyPatch, ada_and_bob: tuple[SocketIOTestClient, SocketIOTestClient]
 ) -> None:
     ada_sock, bob_sock = ada_and_bob
     monkeypatch.setattr(changes, "MAX_CHANGES", 2)
     for seq in (1, 2, 3):
         ok(call(ada_sock, "edit", {"room": "general", "seq": seq, "text": f"edited {seq}"}))
     back = ok(call(bob_sock, "join", {"room": "general", "since": 3, "since_rev": 3}))
-    assert back["changes_truncated"] is True and len(back["changed"]) == 2
+    assert back["changes_truncated"] is True
+    assert len(back["changed"]) == 2

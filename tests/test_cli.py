@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
 from chat.domain import rooms
@@ -21,37 +22,47 @@ def test_seeding_is_idempotent(app: Flask) -> None:
         assert db.session.query(Room).count() == 2
 
 
-def test_create_a_private_room_with_its_first_members(app: Flask, ada: User, bob: User) -> None:
+@pytest.mark.usefixtures("ada", "bob")
+def test_create_a_private_room_with_its_first_members(app: Flask) -> None:
     code, output = run(app, "rooms", "create", "Core Team", "--private", "--member", "ada", "--member", "BOB")
-    assert code == 0 and "created private room /r/core-team" in output
+    assert code == 0
+    assert "created private room /r/core-team" in output
     with app.app_context():
         room = rooms.find_room("core-team")
-        assert room is not None and room.kind == "private"
+        assert room is not None
+        assert room.kind == "private"
         assert room.member_names() == ["ada", "bob"]
 
 
-def test_create_refuses_unknown_members_and_duplicates(app: Flask, ada: User) -> None:
+@pytest.mark.usefixtures("ada")
+def test_create_refuses_unknown_members_and_duplicates(app: Flask) -> None:
     code, output = run(app, "rooms", "create", "Ops", "--member", "nobody")
-    assert code == 1 and "There is no user 'nobody'" in output
+    assert code == 1
+    assert "There is no user 'nobody'" in output
     with app.app_context():
         assert rooms.find_room("ops") is None, "nothing half-created"
     assert run(app, "rooms", "create", "Ops")[0] == 0
     code, output = run(app, "rooms", "create", "ops")
-    assert code == 1 and "already exists" in output
+    assert code == 1
+    assert "already exists" in output
 
 
 def test_users_create_prompts_for_the_password(app: Flask) -> None:
     code, output = run(app, "users", "create", "grace", input="long-enough\nlong-enough\n")
-    assert code == 0 and "created user grace" in output
+    assert code == 0
+    assert "created user grace" in output
     with app.app_context():
         user = User.by_username("grace")
-        assert user is not None and user.check_password("long-enough")
+        assert user is not None
+        assert user.check_password("long-enough")
     assert run(app, "users", "create", "Grace", "--password", "long-enough")[0] == 1
 
 
-def test_announce_posts_as_the_system_user(app: Flask, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_announce_posts_as_the_system_user(app: Flask) -> None:
     code, output = run(app, "announce", "general", "  Maintenance at 18:00  ")
-    assert code == 0 and "as seq 1" in output
+    assert code == 0
+    assert "as seq 1" in output
     with app.app_context():
         message = db.session.query(Message).one()
         assert (message.author.username, message.text, message.seq) == ("parley", "Maintenance at 18:00", 1)

@@ -7,9 +7,7 @@ the Procfile's web command behind nginx.
 from __future__ import annotations
 
 import re
-import shutil
 import signal
-import subprocess
 import threading
 import time
 import urllib.error
@@ -24,24 +22,15 @@ import pytest
 import redis
 
 from deploy.cluster import Cluster
-from tests.chat_client import ResumingClient, login, register, wait_until
-from tests.harness import logout
-from tests.services import REDIS_HOST, REDIS_PORT, free_port, port_open, require, scratch_postgres_database
-from tests.tcp_proxy import TcpProxy
+from tests.support.chat_client import ResumingClient, wait_until
+from tests.support.cluster import PrivateRedis, held_messages, local_cluster, require_nginx, stored_messages
+from tests.support.forms import login_cookie, logout, register_cookie
+from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.server
 
-PASSWORD = "correct-horse"
-REDIS_DB = 11
-# Every test user registers from 127.0.0.1: lift the per-address registration throttle.
-ROOMY_LIMITS = {
-    "REGISTRATIONS_BURST": "1000",
-    "LOGIN_ATTEMPTS_BURST": "1000",
-}  # this module's own database number on the shared Redis
-
-
-def require_nginx() -> None:
-    require(shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists(), "nginx (Debian package)")
+REDIS_DB = 11  # this module's own database number on the shared Redis
 
 
 @pytest.fixture(scope="module")
@@ -52,18 +41,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     flush = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
     flush.flushdb()
     channel = f"parley-test-{uuid.uuid4().hex[:8]}"  # pub/sub ignores db numbers: a channel of our own
-    with scratch_postgres_database() as database_url:
-        nodes = Cluster(
-            database_url=database_url,
-            redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
-            workdir=tmp_path_factory.mktemp("cluster"),
-            instances=3,
-            port=free_port(),
-            instance_ports=[free_port() for _ in range(3)],
-            extra_env={"SOCKETIO_CHANNEL": channel, "PRESENCE_TTL_SECONDS": "3", **ROOMY_LIMITS},
-        )
-        with nodes:
-            yield nodes
+    with (
+        scratch_postgres_database() as database_url,
+        local_cluster(
+            tmp_path_factory.mktemp("cluster"),
+            3,
+            database_url,
+            f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            SOCKETIO_CHANNEL=channel,
+            PRESENCE_TTL_SECONDS="3",
+        ) as nodes,
+    ):
+        yield nodes
     flush.flushdb()
     flush.close()
 
@@ -81,7 +70,7 @@ def stored_seqs(cluster: Cluster, room: str = "general") -> list[int]:
 def clients_for(cluster: Cluster, names: list[str], urls: list[str], **options: Any) -> list[ResumingClient]:
     clients = []
     for index, name in enumerate(names):
-        cookie = register(cluster.url, name, PASSWORD)
+        cookie = register_cookie(cluster.url, name)
         clients.append(ResumingClient(urls[index % len(urls)], cookie, **options).connect())
     return clients
 
@@ -126,7 +115,7 @@ def test_thirty_clients_on_three_instances_see_every_message_exactly_once(cluste
         )
         assert stored_seqs(cluster) == list(range(1, total + 1)), "every acked message is stored exactly once"
         for client in clients:
-            wait_until(lambda c=client: c.contiguous() >= total, 30, "every message on every client")
+            client.wait_caught_up(total, 30, "every message on every client")
         own = {c.sid: set() for c in clients}  # type: dict[str | None, set[int]]
         by_sender = {m["client_id"]: m["seq"] for m in acked}
         for index, client in enumerate(senders):
@@ -139,7 +128,7 @@ def test_thirty_clients_on_three_instances_see_every_message_exactly_once(cluste
         for member in cluster.members:
             client = next(c for i, c in enumerate(clients) if i % len(urls) == member.index)
             online = {
-                m["username"] for m in client.call("join", {"room": "general"})["members"] if m["online"]
+                m["username"] for m in client.ask("join", {"room": "general"})["members"] if m["online"]
             }
             assert set(names) <= online, f"instance {member.index} sees {len(online)} online"
     finally:
@@ -159,9 +148,7 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
                 {"username": "ghost", "room": "general", "online": True} in observer.presence
                 or "ghost"
                 in {
-                    m["username"]
-                    for m in observer.call("join", {"room": "general"})["members"]
-                    if m["online"]
+                    m["username"] for m in observer.ask("join", {"room": "general"})["members"] if m["online"]
                 }
             ),
             10,
@@ -173,7 +160,7 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
         last = start + 5
         for client in clients:
             try:
-                wait_until(lambda c=client: c.contiguous() >= last, 45, "full history after the reconnect")
+                client.wait_caught_up(last, 45, "full history after the reconnect")
             except AssertionError as late:
                 states = [(c.contiguous(), c.disconnects, c.joins, c.sio.connected) for c in clients]
                 raise AssertionError(
@@ -184,7 +171,7 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
         offline = {"room": "general", "username": "ghost", "online": False}
         wait_until(lambda: offline in observer.presence, 60, "ghost shown offline after the kill")
         seen = len(observer.presence)
-        returned = ResumingClient(cluster.url, login(cluster.url, "ghost", PASSWORD)).connect()
+        returned = ResumingClient(cluster.url, login_cookie(cluster.url, "ghost")).connect()
         online = {"room": "general", "username": "ghost", "online": True}
         wait_until(lambda: online in observer.presence[seen:], 15, "ghost back online from another instance")
         returned.close()
@@ -193,132 +180,79 @@ def test_clients_of_a_killed_instance_reconnect_elsewhere_and_miss_nothing(clust
         cluster.start_instance(victim)
 
 
-class PrivateRedis:
-    """A redis-server of this test's own on a free port, to stop and start at will."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        server = shutil.which("redis-server")
-        require(server is not None, "redis-server")
-        assert server is not None
-        self.process = subprocess.Popen(
-            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(lambda: port_open("127.0.0.1", self.port), 10, "the private Redis")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
 def test_a_redis_outage_loses_no_message_and_fan_out_resumes(tmp_path: Path) -> None:
     require_nginx()
-    private = PrivateRedis(tmp_path)
-    private.start()
-    try:
-        with scratch_postgres_database() as database_url:
-            nodes = Cluster(
-                database_url=database_url,
-                redis_url=private.url,
-                workdir=tmp_path / "cluster",
-                instances=2,
-                port=free_port(),
-                instance_ports=[free_port(), free_port()],
-                extra_env=ROOMY_LIMITS,
-            )
-            with nodes:
-                one, two = (m.url for m in nodes.members)
-                ada = ResumingClient(one, register(nodes.url, "ada", PASSWORD)).connect()
-                bob = ResumingClient(two, register(nodes.url, "bob", PASSWORD)).connect()
-                try:
-                    ada.send("before the outage", "r0")
-                    wait_until(lambda: bob.contiguous() >= 1, 10, "live fan-out before the outage")
-                    private.stop()
-                    for n in range(1, 4):
-                        ack = ada.send(f"during the outage {n}", f"r{n}")
-                        assert ack["ok"] and ack["message"]["seq"] == n + 1, (
-                            "accepted and stored on its instance"
-                        )
-                    assert stored_seqs(nodes) == [1, 2, 3, 4]
-                    private.start()
-                    # Nobody sends anything more: bob's instance re-delivers what was stored
-                    # while it was cut off, when its subscriber is back or, if sooner, when its
-                    # upkeep finds the room behind the database for a whole tick.
-                    wait_until(lambda: bob.contiguous() >= 4, 45, "the missed messages re-delivered")
-                    assert sorted(bob.messages) == [1, 2, 3, 4]
-                    ack = ada.send("after the outage", "r-after")
-                    wait_until(lambda: bob.live[ack["message"]["seq"]] == 1, 15, "live fan-out resumed")
-                    for member in nodes.members:
-                        assert member.process is not None and member.process.poll() is None, (
-                            "no instance crashed"
-                        )
-                    logs = "".join(m.log_path.read_text(errors="replace") for m in nodes.members)
-                    assert "Cannot receive from redis" in logs
-                    assert logs.count("subscribed to the Redis message queue") >= 4, (
-                        "each subscriber re-subscribed"
-                    )
-                    assert re.search(r"re-delivered \d messages of general \((queue back|reconcile)\)", logs)
-                finally:
-                    close_all([ada, bob])
-    finally:
-        private.stop()
+    with (
+        PrivateRedis(tmp_path) as private,
+        scratch_postgres_database() as database_url,
+        local_cluster(tmp_path / "cluster", 2, database_url, private.url) as nodes,
+    ):
+        one, two = (m.url for m in nodes.members)
+        ada = ResumingClient(one, register_cookie(nodes.url, "ada")).connect()
+        bob = ResumingClient(two, register_cookie(nodes.url, "bob")).connect()
+        try:
+            ada.send("before the outage", "r0")
+            wait_until(lambda: bob.contiguous() >= 1, 10, "live fan-out before the outage")
+            private.kill()
+            for n in range(1, 4):
+                ack = ada.send(f"during the outage {n}", f"r{n}")
+                assert ack["ok"], "accepted and stored on its instance"
+                assert ack["message"]["seq"] == n + 1, "accepted and stored on its instance"
+            assert stored_seqs(nodes) == [1, 2, 3, 4]
+            private.start()
+            # Nobody sends anything more: bob's instance re-delivers what was stored
+            # while it was cut off, when its subscriber is back or, if sooner, when its
+            # upkeep finds the room behind the database for a whole tick.
+            wait_until(lambda: bob.contiguous() >= 4, 45, "the missed messages re-delivered")
+            assert sorted(bob.messages) == [1, 2, 3, 4]
+            ack = ada.send("after the outage", "r-after")
+            wait_until(lambda: bob.live[ack["message"]["seq"]] == 1, 15, "live fan-out resumed")
+            for member in nodes.members:
+                assert member.process is not None, "no instance crashed"
+                assert member.process.poll() is None, "no instance crashed"
+            logs = "".join(m.log_path.read_text(errors="replace") for m in nodes.members)
+            assert "Cannot receive from redis" in logs
+            assert logs.count("subscribed to the Redis message queue") >= 4, "each subscriber re-subscribed"
+            assert re.search(r"re-delivered \d messages of general \((queue back|reconcile)\)", logs)
+        finally:
+            close_all([ada, bob])
 
 
 def test_a_database_outage_is_answered_unavailable_and_nothing_is_half_stored(tmp_path: Path) -> None:
     require_nginx()
-    with scratch_postgres_database() as database_url:
-        proxy = TcpProxy(("127.0.0.1", 5432)).start()
+    with (
+        scratch_postgres_database() as database_url,
+        TcpProxy(("127.0.0.1", 5432)) as proxy,
+        local_cluster(tmp_path / "cluster", 1, proxy.reroute(database_url), "") as nodes,
+    ):
+        ada = ResumingClient(nodes.url, register_cookie(nodes.url, "ada")).connect()
         try:
-            nodes = Cluster(
-                database_url=database_url.replace(":5432/", f":{proxy.port}/"),
-                redis_url="",
-                workdir=tmp_path / "cluster",
-                instances=1,
-                port=free_port(),
-                instance_ports=[free_port()],
-                extra_env=ROOMY_LIMITS,
-            )
-            with nodes:
-                ada = ResumingClient(nodes.url, register(nodes.url, "ada", PASSWORD)).connect()
-                try:
-                    assert ada.send("stored", "d1")["message"]["seq"] == 1
-                    proxy.cut()
-                    started = time.monotonic()
-                    ack = ada.call("message", {"room": "general", "text": "during", "client_id": "d2"})
-                    assert ack == {
-                        "ok": False,
-                        "error": {"code": "unavailable", "message": ack["error"]["message"]},
-                    }
-                    assert time.monotonic() - started < 10, "the refusal comes promptly"
-                    with urllib.request.urlopen(f"{nodes.url}/healthz", timeout=5) as alive:
-                        assert alive.status == 200
-                    with pytest.raises(urllib.error.HTTPError) as not_ready:
-                        urllib.request.urlopen(f"{nodes.url}/readyz", timeout=10)
-                    assert not_ready.value.code == 503 and b"database" in not_ready.value.read()
-                    not_ready.value.close()
-                    proxy.restore()
-                    retried = ada.send("during", "d2")  # the client's retry, same client_id
-                    assert (retried["message"]["seq"], retried["duplicate"]) == (2, False)
-                    assert stored_seqs(nodes) == [1, 2], "nothing was half-stored"
-                    with psycopg.connect(database_url) as conn:
-                        row = conn.execute("SELECT last_seq FROM rooms WHERE slug = 'general'").fetchone()
-                    assert row is not None and row[0] == 2
-                finally:
-                    ada.close()
+            assert ada.send("stored", "d1")["message"]["seq"] == 1
+            proxy.cut()
+            started = time.monotonic()
+            ack = ada.ask("message", {"room": "general", "text": "during", "client_id": "d2"})
+            assert ack == {
+                "ok": False,
+                "error": {"code": "unavailable", "message": ack["error"]["message"]},
+            }
+            assert time.monotonic() - started < 10, "the refusal comes promptly"
+            with urllib.request.urlopen(f"{nodes.url}/healthz", timeout=5) as alive:
+                assert alive.status == 200
+            with pytest.raises(urllib.error.HTTPError) as not_ready:
+                urllib.request.urlopen(f"{nodes.url}/readyz", timeout=10)
+            assert not_ready.value.code == 503
+            assert b"database" in not_ready.value.read()
+            not_ready.value.close()
+            proxy.restore()
+            retried = ada.send("during", "d2")  # the client's retry, same client_id
+            assert (retried["message"]["seq"], retried["duplicate"]) == (2, False)
+            assert stored_seqs(nodes) == [1, 2], "nothing was half-stored"
+            with psycopg.connect(database_url) as conn:
+                row = conn.execute("SELECT last_seq FROM rooms WHERE slug = 'general'").fetchone()
+            assert row is not None
+            assert row[0] == 2
         finally:
-            proxy.close()
+            ada.close()
 
 
 def test_sigterm_hands_clients_to_another_instance_and_loses_no_acked_message(cluster: Cluster) -> None:
@@ -345,7 +279,8 @@ def test_sigterm_hands_clients_to_another_instance_and_loses_no_acked_message(cl
         assert writer.disconnects >= 1, "the writer was handed over"
         assert sorted(acked) == list(range(start + 1, start + 41))
         stored = stored_seqs(cluster)
-        assert set(acked) <= set(stored) and stored == list(range(1, len(stored) + 1))
+        assert set(acked) <= set(stored)
+        assert stored == list(range(1, len(stored) + 1))
         last = start + 40
         wait_until(lambda: reader.contiguous() >= last, 30, "the reader has everything")
         assert [reader.messages[s]["client_id"] for s in acked] == [f"drain-{n}" for n in range(40)]
@@ -373,10 +308,11 @@ def test_a_message_whose_publish_was_lost_still_reaches_every_instance(cluster: 
         # Stored the way post_message stores, but never published: as if the publish was lost.
         with psycopg.connect(cluster.database_url) as conn:
             row = conn.execute(
-                "WITH bumped AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE slug = 'general'"
-                " RETURNING id, last_seq)"
-                " INSERT INTO messages (room_id, seq, user_id, client_id, text, created_at)"
-                " SELECT bumped.id, bumped.last_seq, users.id, 'never-published', 'behind the queue', now()"
+                "WITH bumped AS (UPDATE rooms SET last_seq = last_seq + 1, last_rev = last_rev + 1"
+                " WHERE slug = 'general' RETURNING id, last_seq, last_rev)"
+                " INSERT INTO messages (room_id, seq, rev, user_id, client_id, text, html, created_at)"
+                " SELECT bumped.id, bumped.last_seq, bumped.last_rev, users.id, 'never-published',"
+                " 'behind the queue', '<p>behind the queue</p>', now()"
                 " FROM bumped, users WHERE users.username = 'quiet0' RETURNING seq"
             ).fetchone()
         assert row is not None
@@ -391,9 +327,65 @@ def test_a_message_whose_publish_was_lost_still_reaches_every_instance(cluster: 
         close_all(clients)
 
 
+def test_a_client_back_on_another_instance_gets_each_change_made_while_away_once(cluster: Cluster) -> None:
+    """Edits, a deletion and reactions made through one instance while a client was away reach it,
+    resuming on a third instance with since and since_rev, each once and in its stored state."""
+    first, second, third = (member.url for member in cluster.members)
+    away, editor = clients_for(cluster, ["wanderer", "editor"], [first, second])
+    opened = [away, editor]
+    try:
+        sent = [editor.send(f"plan {n}", f"plan-{n}")["message"] for n in range(4)]
+        last = sent[-1]["seq"]
+        away.wait_caught_up(last, 15, "the plans before going away")
+        away.close()
+        edited, deleted, liked, _untouched = (message["seq"] for message in sent)
+        assert editor.change("edit", {"seq": edited, "text": "plan 0, revised"})["ok"]
+        assert editor.change("edit", {"seq": edited, "text": "plan 0, final"})["ok"]
+        assert editor.change("delete", {"seq": deleted})["ok"]
+        assert editor.change("react", {"seq": liked, "emoji": "\U0001f389", "on": True})["ok"]
+        back = ResumingClient(third, login_cookie(cluster.url, "wanderer"))
+        opened.append(back)
+        back.messages, back.last_rev = dict(away.messages), away.last_rev  # what it held when it left
+        back.connect()
+        history = stored_messages(cluster.database_url)
+        wait_until(lambda: held_messages(back, history[-1][0]) == history, 10, "the stored states")
+        assert back.resumed == {edited: 1, deleted: 1, liked: 1}, "each change once, in the join's answer"
+        assert back.messages[deleted]["deleted"] is True
+        assert back.messages[liked]["reactions"] == [{"emoji": "\U0001f389", "usernames": ["editor"]}]
+    finally:
+        close_all(opened)
+
+
+def test_a_change_whose_publish_was_lost_still_reaches_every_instance(cluster: Cluster) -> None:
+    """A lost change leaves no seq gap for clients to notice: the instances find it by the room's rev."""
+    clients = clients_for(cluster, [f"editor{n}" for n in range(3)], [m.url for m in cluster.members])
+    try:
+        sent = clients[0].send("first draft", "draft-1")["message"]
+        wait_until(
+            lambda: all(sent["seq"] in client.messages for client in clients), 10, "the draft everywhere"
+        )
+        # Changed the way an edit changes a message, but never published: as if the publish was lost.
+        with psycopg.connect(cluster.database_url) as conn:
+            conn.execute(
+                "WITH bumped AS (UPDATE rooms SET last_rev = last_rev + 1 WHERE slug = 'general'"
+                " RETURNING id, last_rev)"
+                " UPDATE messages SET text = 'final', html = '<p>final</p>', rev = bumped.last_rev,"
+                " edited_at = now() FROM bumped WHERE messages.room_id = bumped.id AND messages.seq = %s",
+                (sent["seq"],),
+            )
+        wait_until(
+            lambda: all(client.messages[sent["seq"]]["text"] == "final" for client in clients),
+            15,
+            "the lost edit on every instance",
+        )
+        assert [client.messages[sent["seq"]]["rev"] for client in clients] == [sent["rev"] + 1] * 3
+    finally:
+        close_all(clients)
+
+
 def test_logging_out_on_one_instance_ends_that_logins_sockets_on_every_instance(cluster: Cluster) -> None:
-    cookie = register(cluster.url, "leaver", PASSWORD)
-    other_device = login(cluster.url, "leaver", PASSWORD)
+    cookie = register_cookie(cluster.url, "leaver")
+    other_device = login_cookie(cluster.url, "leaver")
     tabs = [ResumingClient(member.url, cookie, reconnect=False).connect() for member in cluster.members[:2]]
     elsewhere = ResumingClient(cluster.members[2].url, other_device, reconnect=False).connect()
     try:

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from deploy.cluster import web_command
+from deploy.launcher import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy" / "k8s"
@@ -175,7 +175,8 @@ def test_dockerfile_ships_the_gunicorn_settings_the_command_relies_on() -> None:
     # gunicorn reads ./gunicorn.conf.py by itself: the graceful SIGTERM hand-off and the
     # connection limit live there, so the image must carry it next to app.py.
     copied = [src for args in arguments_of(final_stage(), "COPY") for src in copy_parts(args)[1]]
-    assert "gunicorn.conf.py" in copied and "app.py" in copied
+    assert "gunicorn.conf.py" in copied
+    assert "app.py" in copied
 
 
 def test_dockerfile_base_images_are_pinned() -> None:
@@ -185,7 +186,8 @@ def test_dockerfile_base_images_are_pinned() -> None:
         if image in names:
             continue  # a stage built in this file
         repository, _, tag = image.partition("@")[0].rpartition(":")
-        assert repository and tag != "latest", f"FROM {image}: pin a version, not a moving tag"
+        assert repository, f"FROM {image}: pin a version, not a moving tag"
+        assert tag != "latest", f"FROM {image}: pin a version, not a moving tag"
         assert "@sha256:" in image or re.match(r"\d+\.\d+\.\d+", tag), f"FROM {image}: pin x.y.z"
 
 
@@ -251,7 +253,8 @@ def test_dockerfile_installs_the_runtime_lock_with_hashes() -> None:
     for run in installs:
         words = shlex.split(run)
         assert "--require-hashes" in words, f"RUN {run!r}: install with --require-hashes"
-        assert "-r" in words and workdir(stage) / words[words.index("-r") + 1] in copied, (
+        assert "-r" in words, f"RUN {run!r}: install from the copied {RUN_LOCK}"
+        assert workdir(stage) / words[words.index("-r") + 1] in copied, (
             f"RUN {run!r}: install from the copied {RUN_LOCK}"
         )
 
@@ -283,7 +286,9 @@ def health_server() -> Iterator[ThreadingHTTPServer]:
 def test_dockerfile_healthcheck_asks_healthz_on_port(health_server: ThreadingHTTPServer) -> None:
     (healthcheck,) = arguments_of(final_stage(), "HEALTHCHECK")
     command = healthcheck.partition(" CMD ")[2]
-    assert command and "urllib" in command and "/healthz" in command
+    assert command
+    assert "urllib" in command
+    assert "/healthz" in command
 
     def run(status: int) -> int:
         _Health.status = status
@@ -335,7 +340,10 @@ def test_locks_pin_every_package_with_its_hashes_at_pyprojects_versions() -> Non
     for lock, extras in LOCK_EXTRAS.items():
         entries = lock_entries(lock)
         for (name, _), (_, hashes) in entries.items():
-            assert hashes and all(h.startswith("sha256:") for h in hashes), f"{lock}: {name} has no hash"
+            assert hashes, f"{lock}: {name} has no hash"
+            assert all(h.startswith("sha256:") for h in hashes), (
+                f"{lock}: {name} has a hash other than sha256"
+            )
         versions = {name: version for (name, _), (version, _) in entries.items()}
         declared = project["dependencies"] + [
             raw for extra in extras for raw in project["optional-dependencies"][extra]
@@ -491,7 +499,8 @@ def test_deployment_runs_the_image_as_built() -> None:
     container = web_container()
     assert deployment["spec"]["replicas"] == 3
     # The image's CMD (the Procfile's command) runs unchanged.
-    assert "command" not in container and "args" not in container
+    assert "command" not in container
+    assert "args" not in container
     (port,) = container["ports"]
     assert str(port["containerPort"]) == arguments_of(final_stage(), "EXPOSE")[0]
     for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
@@ -597,7 +606,8 @@ def test_render_blueprint_runs_the_procfile() -> None:
     databases = {database["name"] for database in blueprint["databases"]}
     assert env["DATABASE_URL"]["fromDatabase"]["name"] in databases
     redis = env["REDIS_URL"]["fromService"]
-    assert redis["type"] == "keyvalue" and redis["property"] == "connectionString"
+    assert redis["type"] == "keyvalue"
+    assert redis["property"] == "connectionString"
     (key_value,) = [
         s for s in blueprint["services"] if s["type"] == "keyvalue" and s["name"] == redis["name"]
     ]
@@ -609,7 +619,8 @@ def test_render_blueprint_runs_the_procfile() -> None:
 
 def test_cloud_run_service_keeps_sockets_sticky_and_open_for_an_hour() -> None:
     service = yaml_document(CLOUD_RUN)
-    assert service["apiVersion"] == "serving.knative.dev/v1" and service["kind"] == "Service"
+    assert service["apiVersion"] == "serving.knative.dev/v1"
+    assert service["kind"] == "Service"
     template = service["spec"]["template"]
     annotations = template["metadata"]["annotations"]
     assert annotations["run.googleapis.com/sessionAffinity"] == "true"

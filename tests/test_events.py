@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,16 +12,15 @@ from sqlalchemy import event
 from chat import live
 from chat.domain import rooms
 from chat.extensions import db, socketio
+from chat.live.throttles import LocalRateLimiter
 from chat.models import Message, Room, User
-from tests.conftest import BOTH_DATABASES, Browser, call, inbox, received
+from tests.support.in_process import BOTH_DATABASES, Login, call, inbox, loaded, received
 
 pytestmark = BOTH_DATABASES
 
-Login = Callable[[User], Browser]
-
 
 def joined(sock: SocketIOTestClient, room: str = "general", **extra: Any) -> dict[str, Any]:
-    ack = call(sock, "join", {"room": room, **extra})
+    ack: dict[str, Any] = call(sock, "join", {"room": room, **extra})
     assert ack["ok"], ack
     return ack
 
@@ -34,7 +32,8 @@ def send(sock: SocketIOTestClient, text: str, client_id: str, room: str = "gener
 
 def error_code(ack: dict[str, Any]) -> str:
     assert ack["ok"] is False, ack
-    assert set(ack) == {"ok", "error"} and set(ack["error"]) == {"code", "message"}
+    assert set(ack) == {"ok", "error"}
+    assert set(ack["error"]) == {"code", "message"}
     assert ack["error"]["message"]
     code: str = ack["error"]["code"]
     return code
@@ -48,21 +47,21 @@ def random_room(app: Flask) -> None:
 
 
 @pytest.fixture
-def ada_in_general(app: Flask, login: Login, ada: User, general: Room) -> SocketIOTestClient:
+def ada_in_general(login: Login, ada: User, general: Room) -> SocketIOTestClient:
     """ada's socket, joined to general."""
     sock = login(ada).socket()
-    joined(sock)
+    joined(sock, general.slug)
     return sock
 
 
 @pytest.fixture
 def ada_and_bob_in_general(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
+    login: Login, ada: User, bob: User, general: Room
 ) -> tuple[SocketIOTestClient, SocketIOTestClient]:
     """ada's and bob's sockets, both joined to general, their inboxes emptied."""
     ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
-    joined(ada_sock)
-    joined(bob_sock)
+    joined(ada_sock, general.slug)
+    joined(bob_sock, general.slug)
     ada_sock.get_received()
     bob_sock.get_received()
     return ada_sock, bob_sock
@@ -78,13 +77,12 @@ def test_a_connection_without_a_session_is_refused(app: Flask) -> None:
     assert not anonymous.is_connected()
 
 
-def test_a_logged_in_browser_connects(app: Flask, login: Login, ada: User) -> None:
+def test_a_logged_in_browser_connects(login: Login, ada: User) -> None:
     assert login(ada).socket().is_connected()
 
 
-def test_join_answers_room_members_and_recent_messages(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_join_answers_room_members_and_recent_messages(login: Login, ada: User, bob: User) -> None:
     bob_sock = login(bob).socket()
     joined(bob_sock)
     for n in range(1, 56):
@@ -94,33 +92,39 @@ def test_join_answers_room_members_and_recent_messages(
     assert {"username": "ada", "online": True} in ack["members"]
     assert {"username": "bob", "online": True} in ack["members"]
     assert [m["seq"] for m in ack["messages"]] == list(range(6, 56))
-    assert ack["has_more"] is True and ack["last_seq"] == 55
+    assert ack["has_more"] is True
+    assert ack["last_seq"] == 55
     first = ack["messages"][0]
     assert set(first) == {
         *("room", "seq", "id", "username", "text", "client_id", "created_at"),
         *("rev", "edited_at", "deleted", "reactions", "reply_to", "html"),
     }
-    assert first["username"] == "bob" and first["text"] == "m6" and first["created_at"].endswith("Z")
-    assert first["html"] == "<p>m6</p>" and first["rev"] == 6 and first["reactions"] == []
-    assert first["deleted"] is False and first["edited_at"] is None and first["reply_to"] is None
+    assert first["username"] == "bob"
+    assert first["text"] == "m6"
+    assert first["created_at"].endswith("Z")
+    assert first["html"] == "<p>m6</p>"
+    assert first["rev"] == 6
+    assert first["reactions"] == []
+    assert first["deleted"] is False
+    assert first["edited_at"] is None
+    assert first["reply_to"] is None
 
 
 def test_join_with_since_returns_only_what_was_missed(
-    app: Flask, login: Login, ada: User, general: Room
+    ada_in_general: SocketIOTestClient, login: Login, ada: User
 ) -> None:
-    sock = login(ada).socket()
-    joined(sock)
+    sock = ada_in_general
     for n in range(1, 6):
         send(sock, f"m{n}", f"c{n}")
     again = joined(login(ada).socket(), since=3)
     assert [m["seq"] for m in again["messages"]] == [4, 5]
-    assert again["has_more"] is False and again["last_seq"] == 5
+    assert again["has_more"] is False
+    assert again["last_seq"] == 5
     assert joined(sock, since=5)["messages"] == []
 
 
-def test_joining_an_empty_room_reports_last_seq_zero(
-    app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_joining_an_empty_room_reports_last_seq_zero(login: Login, ada: User) -> None:
     ack = joined(login(ada).socket())
     assert (ack["messages"], ack["has_more"], ack["last_seq"]) == ([], False, 0)
 
@@ -130,7 +134,7 @@ def test_joining_a_public_room_makes_the_user_a_member(
 ) -> None:
     joined(login(ada).socket())
     with app.app_context():
-        assert db.session.get(Room, general.id).has_member(db.session.get(User, ada.id))
+        assert loaded(general).has_member(loaded(ada))
 
 
 @pytest.mark.parametrize(
@@ -146,20 +150,21 @@ def test_joining_a_public_room_makes_the_user_a_member(
         (None, "bad_request"),
     ],
 )
-def test_join_refusals(
-    app: Flask, login: Login, ada: User, eve: User, general: Room, payload: object, code: str
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_join_refusals(app: Flask, login: Login, ada: User, eve: User, payload: object, code: str) -> None:
     private_room(app, ada)
     assert error_code(call(login(eve).socket(), "join", payload)) == code
 
 
-def test_a_member_of_a_private_room_may_join_it(app: Flask, login: Login, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_a_member_of_a_private_room_may_join_it(app: Flask, login: Login, ada: User) -> None:
     private_room(app, ada)
     assert joined(login(ada).socket(), "secret")["room"]["kind"] == "private"
 
 
+@pytest.mark.usefixtures("general")
 def test_a_message_reaches_the_room_but_not_the_sender_or_outsiders(
-    app: Flask, login: Login, ada: User, bob: User, eve: User, general: Room
+    app: Flask, login: Login, ada: User, bob: User, eve: User
 ) -> None:
     ada_sock, bob_sock, eve_sock = login(ada).socket(), login(bob).socket(), login(eve).socket()
     joined(ada_sock)
@@ -170,7 +175,8 @@ def test_a_message_reaches_the_room_but_not_the_sender_or_outsiders(
     for sock in (ada_sock, bob_sock, eve_sock):
         sock.get_received()
     ack = send(ada_sock, "  hello <b>bob</b>  ", "c1")
-    assert ack["ok"] and ack["duplicate"] is False
+    assert ack["ok"]
+    assert ack["duplicate"] is False
     message = ack["message"]
     assert (message["seq"], message["text"], message["username"]) == (1, "hello <b>bob</b>", "ada")
     assert received(bob_sock, "message") == [message]
@@ -178,9 +184,8 @@ def test_a_message_reaches_the_room_but_not_the_sender_or_outsiders(
     assert received(eve_sock, "message") == []
 
 
-def test_a_second_tab_of_the_sender_receives_the_message(
-    app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_a_second_tab_of_the_sender_receives_the_message(login: Login, ada: User) -> None:
     browser = login(ada)
     first_tab, second_tab = browser.socket(), browser.socket()
     joined(first_tab)
@@ -197,13 +202,15 @@ def test_a_retry_is_answered_with_the_stored_message_and_not_broadcast_again(
     bob_sock.get_received()
     first = send(ada_sock, "once", "same-id")
     retry = send(ada_sock, "once", "same-id")
-    assert retry["duplicate"] is True and retry["message"] == first["message"]
+    assert retry["duplicate"] is True
+    assert retry["message"] == first["message"]
     assert len(received(bob_sock, "message")) == 1
     with app.app_context():
         assert db.session.query(Message).count() == 1
 
 
-def test_message_needs_a_join_on_this_very_socket(app: Flask, login: Login, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_message_needs_a_join_on_this_very_socket(login: Login, ada: User) -> None:
     browser = login(ada)
     joined_tab, other_tab = browser.socket(), browser.socket()
     joined(joined_tab)
@@ -228,8 +235,9 @@ def test_message_needs_a_join_on_this_very_socket(app: Flask, login: Login, ada:
         ([1, 2, 3], "bad_request"),
     ],
 )
+@pytest.mark.usefixtures("random_room")
 def test_message_refusals_store_nothing_and_keep_the_connection(
-    random_room: None, ada_in_general: SocketIOTestClient, payload: object, code: str
+    ada_in_general: SocketIOTestClient, payload: object, code: str
 ) -> None:
     sock = ada_in_general
     assert error_code(call(sock, "message", payload)) == code
@@ -244,10 +252,10 @@ def contract_rate(app_config: dict[str, Any]) -> None:
         app_config.pop(name)
 
 
-def test_the_rate_limit_allows_a_burst_then_refuses(
-    contract_rate: None, app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("contract_rate", "general")
+def test_the_rate_limit_allows_a_burst_then_refuses(app: Flask, login: Login, ada: User) -> None:
     limiter = live.state(app).throttles.messages
+    assert isinstance(limiter, LocalRateLimiter)
     assert (limiter.burst, limiter.per_second) == (20, 5.0)
     limiter.clock = lambda: 1000.0  # frozen: no token comes back while the test runs
     burst = limiter.burst
@@ -264,28 +272,29 @@ def slow_rate(app_config: dict[str, Any]) -> None:
     app_config.update(RATE_LIMIT_BURST=2, RATE_LIMIT_PER_SECOND=0.001)
 
 
-def test_operators_can_change_the_rate_limit(
-    slow_rate: None, app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("slow_rate", "general")
+def test_operators_can_change_the_rate_limit(login: Login, ada: User) -> None:
     sock = login(ada).socket()
     joined(sock)
     assert [send(sock, f"m{n}", f"c{n}")["ok"] for n in range(3)] == [True, True, False]
 
 
-def test_history_pages_through_a_room(app: Flask, login: Login, ada: User, general: Room) -> None:
-    sock = login(ada).socket()
-    joined(sock)
+def test_history_pages_through_a_room(ada_in_general: SocketIOTestClient) -> None:
+    sock = ada_in_general
     for n in range(1, 13):
         send(sock, f"m{n}", f"c{n}")
     page = call(sock, "history", {"room": "general", "before": 10, "limit": 3})
-    assert [m["seq"] for m in page["messages"]] == [7, 8, 9] and page["has_more"] is True
+    assert [m["seq"] for m in page["messages"]] == [7, 8, 9]
+    assert page["has_more"] is True
     page = call(sock, "history", {"room": "general", "after": 10})
-    assert [m["seq"] for m in page["messages"]] == [11, 12] and page["has_more"] is False
+    assert [m["seq"] for m in page["messages"]] == [11, 12]
+    assert page["has_more"] is False
     page = call(sock, "history", {"room": "general", "after": 2, "before": 5})
     assert [m["seq"] for m in page["messages"]] == [3, 4]
 
 
-def test_history_of_a_public_room_needs_no_join(app: Flask, login: Login, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_history_of_a_public_room_needs_no_join(login: Login, ada: User) -> None:
     page = call(login(ada).socket(), "history", {"room": "general"})
     assert page == {"ok": True, "messages": [], "has_more": False}
 
@@ -301,15 +310,14 @@ def test_history_of_a_public_room_needs_no_join(app: Flask, login: Login, ada: U
         ({"room": None}, "bad_request"),
     ],
 )
-def test_history_refusals(
-    app: Flask, login: Login, ada: User, eve: User, general: Room, payload: object, code: str
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_history_refusals(app: Flask, login: Login, ada: User, eve: User, payload: object, code: str) -> None:
     private_room(app, ada)
     assert error_code(call(login(eve).socket(), "history", payload)) == code
 
 
 def test_typing_reaches_the_others_and_ends_when_the_typist_sends(
-    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient], app: Flask
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient],
 ) -> None:
     ada_sock, bob_sock = ada_and_bob_in_general
     bob_sock.get_received()
@@ -324,7 +332,7 @@ def test_typing_reaches_the_others_and_ends_when_the_typist_sends(
 
 
 def test_typing_ends_when_the_typist_disconnects(
-    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient], app: Flask
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient],
 ) -> None:
     ada_sock, bob_sock = ada_and_bob_in_general
     call(ada_sock, "typing", {"room": "general", "typing": True})
@@ -344,15 +352,13 @@ def test_typing_ends_when_the_typist_disconnects(
         ({"room": "nowhere", "typing": True}, "not_found"),
     ],
 )
-def test_typing_refusals(
-    random_room: None, ada_in_general: SocketIOTestClient, payload: object, code: str
-) -> None:
+@pytest.mark.usefixtures("random_room")
+def test_typing_refusals(ada_in_general: SocketIOTestClient, payload: object, code: str) -> None:
     assert error_code(call(ada_in_general, "typing", payload)) == code
 
 
-def test_presence_counts_sockets_not_users(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_presence_counts_sockets_not_users(login: Login, ada: User, bob: User) -> None:
     bob_sock = login(bob).socket()
     joined(bob_sock)
     bob_sock.get_received()
@@ -369,9 +375,8 @@ def test_presence_counts_sockets_not_users(
     assert {"username": "ada", "online": False} in ack["members"]
 
 
-def test_leave_is_idempotent_and_checks_its_payload(
-    app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_leave_is_idempotent_and_checks_its_payload(login: Login, ada: User) -> None:
     sock = login(ada).socket()
     joined(sock)
     assert call(sock, "leave", {"room": "general"}) == {"ok": True}
@@ -380,14 +385,14 @@ def test_leave_is_idempotent_and_checks_its_payload(
     assert error_code(call(sock, "leave", {})) == "bad_request"
 
 
-def test_an_unknown_event_gets_bad_request(app: Flask, login: Login, ada: User) -> None:
+def test_an_unknown_event_gets_bad_request(login: Login, ada: User) -> None:
     sock = login(ada).socket()
     assert error_code(call(sock, "shout", {"room": "general"})) == "bad_request"
     assert sock.is_connected()
 
 
 def test_a_storage_failure_is_answered_unavailable_and_stores_nothing(
-    app: Flask, login: Login, ada: User, general: Room, backend: str
+    app: Flask, login: Login, ada: User, general: Room
 ) -> None:
     sock = login(ada).socket()
     joined(sock)
@@ -400,14 +405,13 @@ def test_a_storage_failure_is_answered_unavailable_and_stores_nothing(
     with app.app_context():
         db.session.execute(db.text("ALTER TABLE messages_away RENAME TO messages"))
         db.session.commit()
-        assert db.session.get(Room, general.id).last_seq == 0, "the seq was not half-allocated"
+        assert loaded(general).last_seq == 0, "the seq was not half-allocated"
     assert send(sock, "back again", "c1")["message"]["seq"] == 1
 
 
 @pytest.mark.parametrize("bound", [2**31, 2**63, 2**70])
-def test_seq_bounds_beyond_the_column_get_bad_request(
-    app: Flask, login: Login, ada: User, general: Room, bound: int
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_seq_bounds_beyond_the_column_get_bad_request(login: Login, ada: User, bound: int) -> None:
     sock = login(ada).socket()
     assert error_code(call(sock, "join", {"room": "general", "since": bound})) == "bad_request"
     assert error_code(call(sock, "history", {"room": "general", "after": bound})) == "bad_request"

@@ -6,19 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from chat.models import Room, User
+from chat.models import User
 
 NOT_FORMS: list[Any] = [[1, 2], [["username", "ada"]], "text", 7, None, {"username": ["x"], "password": 5}]
 # Routes whose forms have fields; /dm/<name> and /logout carry only the CSRF token (sent in a header here).
 FORM_ROUTES = ["/register", "/login", "/rooms", "/r/general/messages", "/r/general/members"]
 
 
+@pytest.mark.usefixtures("bob", "general")
 @pytest.mark.parametrize("path", FORM_ROUTES)
 @pytest.mark.parametrize("body", NOT_FORMS, ids=repr)
 def test_a_json_body_gets_the_forms_error(
-    app: Flask, login: Callable[[User], Any], ada: User, bob: User, general: Room, path: str, body: Any
+    login: Callable[[User], Any], ada: User, path: str, body: Any
 ) -> None:
     browser = login(ada)
     token = browser.token()

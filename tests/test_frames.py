@@ -43,7 +43,7 @@ def test_a_small_frame_is_one_send() -> None:
             calls.append("send")
             return len(data)
 
-        def sendall(self, data: bytes) -> None:
+        def sendall(self, _data: bytes) -> None:
             calls.append("sendall")
 
     frame_writer(Recording())(b'42["message",{}]')

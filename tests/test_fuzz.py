@@ -43,9 +43,8 @@ from chat.domain import rendering, rooms
 from chat.domain.messages import HISTORY_MAX_LIMIT, MAX_SEQ
 from chat.extensions import db
 from chat.models import Room, User
-from tests.conftest import BOTH_DATABASES, Browser, call, csrf_token
-
-Login = Callable[[User], Browser]
+from tests.support.forms import PASSWORD, csrf_token
+from tests.support.in_process import BOTH_DATABASES, Browser, Login, call
 
 EXAMPLES = int(os.environ.get("PARLEY_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
@@ -290,18 +289,25 @@ def well_formed(event: str, ack: Any) -> dict[str, Any]:
         assert event in SUCCESS_KEYS, f"an unknown event {event!r} succeeded: {ack!r}"
         assert set(ack) == SUCCESS_KEYS[event], ack
         return ack
-    assert ack.get("ok") is False and set(ack) == {"ok", "error"}, ack
+    assert ack.get("ok") is False, ack
+    assert set(ack) == {"ok", "error"}, ack
     error = ack["error"]
-    assert isinstance(error, dict) and set(error) == {"code", "message"}, ack
+    assert isinstance(error, dict), ack
+    assert set(error) == {"code", "message"}, ack
     assert error["code"] in CODES, ack
-    assert isinstance(error["message"], str) and error["message"], ack
+    assert isinstance(error["message"], str), ack
+    assert error["message"], ack
     # The database is up in these tests: 'unavailable' here would be a bug answered politely.
     assert error["code"] != "unavailable", ack
     return ack
 
 
+# What the ``tracebacks`` fixture gives: a call that returns the tracebacks logged since the last one.
+Tracebacks = Callable[[], list[logging.LogRecord]]
+
+
 @pytest.fixture
-def tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[logging.LogRecord]]]:
+def tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[Tracebacks]:
     """Records logged with a traceback at ERROR or above since the last call.
 
     Parley's ``parley`` logger does not propagate to the root logger, so the
@@ -342,8 +348,8 @@ def chat(app: Flask, login: Login, ada: User, bob: User, general: Room) -> Chat:
         owner = db.session.get(User, ada.id)
         assert owner is not None
         secret = rooms.create_room("secret", owner, private=True)
-        direct = rooms.open_direct_room(owner, "bob")
-        slugs = ("general", secret.slug, direct.slug)
+        direct = rooms.open_direct_room(owner, bob.username)
+        slugs = (general.slug, secret.slug, direct.slug)
     browser = login(ada)
     sock = browser.socket()
     for slug in slugs:
@@ -360,13 +366,22 @@ def emit(chat: Chat, event: Any, args: tuple[Any, ...], with_ack: bool) -> Any:
 # --- Socket events ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("event", EVENTS)
-@FUZZ
-@given(data=st.data())
+def fuzz_each_event(test: Callable[..., None]) -> Callable[..., None]:
+    """Run ``test(chat, tracebacks, event, data)`` for each event of the contract; ``data`` draws its arguments."""
+    each: Callable[..., None] = pytest.mark.parametrize("event", EVENTS)(FUZZ(given(data=st.data())(test)))
+    return each
+
+
+def drawn_arguments(data: st.DataObject, chat: Chat, event: str) -> tuple[Any, ...]:
+    """What follows ``event``'s name, as Hypothesis draws it for this example."""
+    return data.draw(arguments(payloads(event, chat.slugs)), label="arguments")
+
+
+@fuzz_each_event
 def test_every_event_answers_any_payload_with_one_contract_ack(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], event: str, data: st.DataObject
+    chat: Chat, tracebacks: Tracebacks, event: str, data: st.DataObject
 ) -> None:
-    args = data.draw(arguments(payloads(event, chat.slugs)), label="arguments")
+    args = drawn_arguments(data, chat, event)
     ack = well_formed(event, emit(chat, event, args, with_ack=True))
     # The mix of outcomes shows in --hypothesis-show-statistics: most examples should get past the first check.
     hypothesis.event("ok" if ack["ok"] else ack["error"]["code"])
@@ -381,13 +396,11 @@ def test_every_event_answers_any_payload_with_one_contract_ack(
     assert not tracebacks()
 
 
-@pytest.mark.parametrize("event", EVENTS)
-@FUZZ
-@given(data=st.data())
+@fuzz_each_event
 def test_an_event_sent_without_an_ack_callback_is_handled_quietly(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], event: str, data: st.DataObject
+    chat: Chat, tracebacks: Tracebacks, event: str, data: st.DataObject
 ) -> None:
-    args = data.draw(arguments(payloads(event, chat.slugs)), label="arguments")
+    args = drawn_arguments(data, chat, event)
     assert emit(chat, event, args, with_ack=False) is None
     chat.still_served()
     assert not tracebacks()
@@ -406,7 +419,7 @@ UNKNOWN_EVENTS = st.one_of(
 @given(event=UNKNOWN_EVENTS, args=arguments(VALUES), with_ack=st.booleans())
 def test_an_unknown_event_is_refused_with_bad_request(
     chat: Chat,
-    tracebacks: Callable[[], list[logging.LogRecord]],
+    tracebacks: Tracebacks,
     event: str,
     args: tuple[Any, ...],
     with_ack: bool,
@@ -429,9 +442,8 @@ def two_sockets(app_config: dict[str, Any]) -> None:
     app_config["MAX_SOCKETS_PER_USER"] = 2
 
 
-def test_a_disconnect_event_does_not_free_a_socket_slot(
-    two_sockets: None, app: Flask, login: Login, ada: User
-) -> None:
+@pytest.mark.usefixtures("two_sockets")
+def test_a_disconnect_event_does_not_free_a_socket_slot(login: Login, ada: User) -> None:
     browser = login(ada)
     kept = [browser.socket() for _ in range(2)]
     for sock in kept:
@@ -440,8 +452,9 @@ def test_a_disconnect_event_does_not_free_a_socket_slot(
     assert not browser.socket().is_connected(), "two live sockets are the most this user may hold"
 
 
+@pytest.mark.usefixtures("general")
 def test_a_connect_event_does_not_leave_a_ghost_online_after_disconnecting(
-    app: Flask, login: Login, ada: User, bob: User, general: Room
+    login: Login, ada: User, bob: User
 ) -> None:
     sock = login(bob).socket()
     assert call(sock, "join", {"room": "general"})["ok"]
@@ -532,7 +545,7 @@ def acceptable(field: str, value: Any) -> bool:
 @example(value=math.nan)
 def test_an_out_of_range_integer_is_bad_request_never_a_database_error(
     chat: Chat,
-    tracebacks: Callable[[], list[logging.LogRecord]],
+    tracebacks: Tracebacks,
     event: str,
     field: str,
     value: Any,
@@ -570,7 +583,7 @@ FORMS = {
     ),
     "login": Form(
         "/login",
-        {"username": USERNAMES, "password": st.one_of(st.just("correct-horse"), st.text())},
+        {"username": USERNAMES, "password": st.one_of(st.just(PASSWORD), st.text())},
         anonymous=True,
     ),
     "create room": Form(
@@ -586,7 +599,7 @@ FORM_VALUES = st.one_of(
     st.text().map(str.encode),
     st.sampled_from(NASTY_TEXT).map(lambda text: text.encode("utf-8", "surrogatepass")),
     st.sampled_from(
-        [b"ada", b"bob", b"correct-horse", b"1", b"0", b"on", b"\xff\xfe", b"\xed\xa0\x80", b"%00"]
+        [b"ada", b"bob", PASSWORD.encode(), b"1", b"0", b"on", b"\xff\xfe", b"\xed\xa0\x80", b"%00"]
     ),
     st.binary(max_size=64),
     st.just(b"y" * 600_000),  # over the form parser's memory limit
@@ -640,7 +653,7 @@ def answered_with_a_page(response: TestResponse) -> None:
 @FUZZ
 @given(data=st.data())
 def test_every_form_answers_any_submission_with_a_page_below_500(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], name: str, data: st.DataObject
+    chat: Chat, tracebacks: Tracebacks, name: str, data: st.DataObject
 ) -> None:
     form = FORMS[name]
     fields, case = data.draw(submissions(form), label="submission")
@@ -690,9 +703,7 @@ ODD_DM_PATHS = [
 ]
 
 
-def test_odd_room_and_dm_paths_are_a_4xx(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]]
-) -> None:
+def test_odd_room_and_dm_paths_are_a_4xx(chat: Chat, tracebacks: Tracebacks) -> None:
     statuses = {
         (method, path): chat.browser.http.open(path, method=method).status_code
         for path in ODD_ROOM_PATHS
@@ -711,7 +722,7 @@ SEGMENTS = st.one_of(
 @FUZZ
 @given(segment=SEGMENTS)
 def test_any_room_or_dm_address_is_a_page_or_a_4xx(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], segment: bytes
+    chat: Chat, tracebacks: Tracebacks, segment: bytes
 ) -> None:
     part = quote_from_bytes(segment, safe="")
     page = chat.browser.http.get(f"/r/{part}")
@@ -740,26 +751,24 @@ NEXT_TARGETS = st.one_of(
 
 @FUZZ
 @given(target=NEXT_TARGETS)
-def test_next_after_login_stays_on_this_site(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]], target: str
-) -> None:
+def test_next_after_login_stays_on_this_site(chat: Chat, tracebacks: Tracebacks, target: str) -> None:
     response = chat.browser.http.get("/login", query_string={"next": target})
     assert response.status_code == 302
     location = response.headers["Location"]
-    assert location.startswith("/") and not location.startswith("//"), location
+    assert location.startswith("/"), location
+    assert not location.startswith("//"), location
     assert "\\" not in location
     assert not tracebacks()
 
 
 def test_a_next_with_a_line_break_leads_to_the_room_list_not_a_500(chat: Chat) -> None:
     response = chat.browser.http.get("/login", query_string={"next": "/\r\nSet-Cookie: stolen=1"})
-    assert response.status_code == 302 and response.headers["Location"] == "/rooms"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/rooms"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
-def test_a_nul_in_a_name_never_gets_a_5xx_on_any_database(
-    chat: Chat, tracebacks: Callable[[], list[logging.LogRecord]]
-) -> None:
+def test_a_nul_in_a_name_never_gets_a_5xx_on_any_database(chat: Chat, tracebacks: Tracebacks) -> None:
     attempts = {
         "/dm/%00": {},
         "/dm/a%00b": {},

@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import inspect
 import os
+import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,7 +32,7 @@ from geventwebsocket.websocket import WebSocket
 from werkzeug.test import Client
 
 from chat import internals
-from tests.services import REDIS_HOST, REDIS_PORT, port_open, require
+from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require
 
 REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
 
@@ -70,7 +71,7 @@ class Recording(internals.ObservedRedisManager):
 
 
 @pytest.fixture
-def two_processes() -> Iterator[tuple[Recording, ...]]:
+def two_processes() -> tuple[Recording, ...]:
     """Two Socket.IO servers on one Redis channel of their own, as two processes would be."""
     require(port_open(REDIS_HOST, REDIS_PORT), f"Redis on {REDIS_HOST}:{REDIS_PORT}")
     channel = f"internals-{uuid.uuid4().hex[:8]}"
@@ -82,7 +83,7 @@ def two_processes() -> Iterator[tuple[Recording, ...]]:
         server.manager_initialized = True
         manager.initialize()  # what the first connect would do: start the subscriber
     assert wait_for(lambda: all(m.subscriptions == 1 for m in managers)), "subscribers never subscribed"
-    yield managers
+    return managers
 
 
 def test_the_redis_manager_tells_every_process_of_emits_and_closed_rooms(
@@ -129,9 +130,10 @@ def test_a_real_disconnect_is_pending_while_its_handler_runs() -> None:
     app, sio = flask_socketio_app()
     seen: list[bool] = []
 
-    @sio.on("disconnect")
     def on_disconnect(*_args: object) -> None:
         seen.append(internals.is_pending_disconnect(sio.server, request.sid))  # type: ignore[attr-defined]
+
+    sio.on_event("disconnect", on_disconnect)
 
     client = sio.test_client(app)
     client.emit("disconnect")  # a client's own event of that name, on a live socket
@@ -142,9 +144,10 @@ def test_a_real_disconnect_is_pending_while_its_handler_runs() -> None:
 def test_socket_events_after_connect_carry_flask_socketios_session_copy() -> None:
     app, sio = flask_socketio_app()
 
-    @sio.on("probe")
     def probe() -> bool:
         return internals.has_socket_session(request.environ)
+
+    sio.on_event("probe", probe)
 
     client = sio.test_client(app)
     assert client.emit("probe", callback=True) is True
@@ -188,7 +191,7 @@ def test_gevent_websocket_writes_every_frame_through_raw_write() -> None:
 
 
 def test_an_upgraded_websocket_writes_with_the_frame_writer() -> None:
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    def app(environ: dict[str, Any], _start_response: Callable[..., Any]) -> list[bytes]:
         websocket = environ["wsgi.websocket"]
         websocket.send(websocket.raw_write.__qualname__)
         return []
@@ -239,11 +242,11 @@ def test_gunicorns_gevent_websocket_worker_builds_its_servers_from_wsgi_handler(
 def test_sigterm_first_stops_the_worker_accepting_then_hands_off() -> None:
     calls: list[str] = []
     worker = SimpleNamespace(handle_exit=lambda *_: calls.append("stop accepting"))
-    previous = internals.signal.getsignal(internals.signal.SIGTERM)
+    previous = signal.getsignal(signal.SIGTERM)
     try:
         internals.on_sigterm(worker, lambda: calls.append("drain"))
         assert threading.current_thread() is threading.main_thread()
         worker.handle_exit(15, None)
     finally:
-        internals.signal.signal(internals.signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous)
     assert calls == ["stop accepting", "drain"]

@@ -11,41 +11,44 @@ from chat.domain import messages, rooms
 from chat.domain.errors import BAD_REQUEST, EMPTY, RATE_LIMITED, TOO_LONG, ChatError
 from chat.extensions import db
 from chat.models import Message, Room, User
-from tests.conftest import BOTH_DATABASES
+from tests.support.in_process import BOTH_DATABASES, loaded
 
 pytestmark = BOTH_DATABASES
 
 
 def post(room: Room, author: User, text: str, client_id: str) -> messages.Posted:
-    return messages.post_message(
-        db.session.get(Room, room.id), db.session.get(User, author.id), text, client_id
-    )
+    return messages.post_message(loaded(room), loaded(author), text, client_id)
 
 
-def test_seqs_count_up_per_room_from_one(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_seqs_count_up_per_room_from_one(ada: User, general: Room) -> None:
     other, _ = rooms.ensure_room("random")
     seqs = [post(general, ada, f"hello {n}", f"g{n}").message.seq for n in range(3)]
     assert seqs == [1, 2, 3]
     assert post(other, ada, "elsewhere", "r1").message.seq == 1
-    assert db.session.get(Room, general.id).last_seq == 3
+    assert loaded(general).last_seq == 3
 
 
-def test_text_is_stored_trimmed_and_as_is(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_text_is_stored_trimmed_and_as_is(ada: User, general: Room) -> None:
     stored = post(general, ada, "  hi <b>there</b>\n", "c1").message
     assert stored.text == "hi <b>there</b>"
     assert stored.to_dict()["text"] == "hi <b>there</b>"
 
 
-def test_a_retry_with_the_same_client_id_stores_nothing_new(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_a_retry_with_the_same_client_id_stores_nothing_new(ada: User, general: Room) -> None:
     first = post(general, ada, "once", "retry-me")
     again = post(general, ada, "once", "retry-me")
     assert (first.duplicate, again.duplicate) == (False, True)
-    assert again.message.id == first.message.id and again.message.seq == 1
+    assert again.message.id == first.message.id
+    assert again.message.seq == 1
     assert db.session.query(Message).count() == 1
     assert post(general, ada, "next", "another").message.seq == 2
 
 
-def test_client_ids_belong_to_their_user(ctx: None, ada: User, bob: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_client_ids_belong_to_their_user(ada: User, bob: User, general: Room) -> None:
     assert not post(general, ada, "from ada", "same").duplicate
     assert not post(general, bob, "from bob", "same").duplicate
 
@@ -61,8 +64,9 @@ def test_client_ids_belong_to_their_user(ctx: None, ada: User, bob: User, genera
         ("lone \ud800 surrogate", "c", BAD_REQUEST),
     ],
 )
+@pytest.mark.usefixtures("ctx")
 def test_bad_messages_are_refused_and_store_nothing(
-    ctx: None, ada: User, general: Room, text: str, client_id: str, code: str
+    ada: User, general: Room, text: str, client_id: str, code: str
 ) -> None:
     with pytest.raises(ChatError) as refusal:
         post(general, ada, text, client_id)
@@ -71,15 +75,17 @@ def test_bad_messages_are_refused_and_store_nothing(
     assert post(general, ada, "fine", "after").message.seq == 1
 
 
-def test_exactly_4000_characters_fit(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_exactly_4000_characters_fit(ada: User, general: Room) -> None:
     assert len(post(general, ada, "é" * 4000, "long").message.text) == 4000
 
 
-def test_throttle_refuses_new_messages_but_never_a_retry(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_throttle_refuses_new_messages_but_never_a_retry(ada: User, general: Room) -> None:
     def closed() -> None:
         raise ChatError(RATE_LIMITED, "slow down")
 
-    room, author = db.session.get(Room, general.id), db.session.get(User, ada.id)
+    room, author = loaded(general), loaded(ada)
     messages.post_message(room, author, "first", "c1")
     assert messages.post_message(room, author, "first", "c1", throttle=closed).duplicate
     with pytest.raises(ChatError):
@@ -96,9 +102,10 @@ def seqs(page: messages.Page) -> list[int]:
     return [m.seq for m in page.messages]
 
 
-def test_history_slices(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_history_slices(ada: User, general: Room) -> None:
     fill(general, ada, 12)
-    room = db.session.get(Room, general.id)
+    room = loaded(general)
     assert seqs(messages.history(room, before=10, limit=3)) == [7, 8, 9]
     assert messages.history(room, before=10, limit=3).has_more
     assert seqs(messages.history(room, before=3, limit=5)) == [1, 2]
@@ -113,9 +120,10 @@ def test_history_slices(ctx: None, ada: User, general: Room) -> None:
     assert not messages.history(room).has_more
 
 
-def test_history_limit_defaults_to_50_and_caps_at_200(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_history_limit_defaults_to_50_and_caps_at_200(ada: User, general: Room) -> None:
     fill(general, ada, 205)
-    room = db.session.get(Room, general.id)
+    room = loaded(general)
     assert seqs(messages.history(room)) == list(range(156, 206))
     assert len(messages.history(room, after=0, limit=1000).messages) == 200
     joined = messages.recent(room, since=0)
@@ -126,15 +134,14 @@ def test_history_limit_defaults_to_50_and_caps_at_200(ctx: None, ada: User, gene
 @pytest.mark.parametrize(
     "bad", [{"limit": 0}, {"limit": -1}, {"limit": "5"}, {"before": -1}, {"after": 1.5}, {"after": True}]
 )
-def test_history_refuses_bad_bounds(ctx: None, general: Room, bad: dict[str, object]) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_history_refuses_bad_bounds(general: Room, bad: dict[str, object]) -> None:
     with pytest.raises(ChatError) as refusal:
-        messages.history(db.session.get(Room, general.id), **bad)  # type: ignore[arg-type]
+        messages.history(loaded(general), **bad)
     assert refusal.value.code == BAD_REQUEST
 
 
-def test_concurrent_writers_get_gap_free_seqs(
-    app: Flask, backend: str, ada: User, bob: User, general: Room
-) -> None:
+def test_concurrent_writers_get_gap_free_seqs(app: Flask, ada: User, bob: User, general: Room) -> None:
     """Writers on separate connections race into one room; seqs stay 1..N, each once."""
     writers, per_writer = 6, 15
     failures: list[BaseException] = []
@@ -158,14 +165,18 @@ def test_concurrent_writers_get_gap_free_seqs(
         assert stored == list(range(1, writers * per_writer + 1))
 
 
-def test_a_retry_is_answered_whatever_text_it_carries(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_a_retry_is_answered_whatever_text_it_carries(ada: User, general: Room) -> None:
     first = post(general, ada, "original", "same")
     for text in ("   ", "x" * 5000, "changed"):
         again = post(general, ada, text, "same")
-        assert again.duplicate and again.message.id == first.message.id and again.message.text == "original"
+        assert again.duplicate
+        assert again.message.id == first.message.id
+        assert again.message.text == "original"
 
 
-def test_posting_changes_only_the_rooms_seq(ctx: None, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ctx")
+def test_posting_changes_only_the_rooms_seq(ada: User, general: Room) -> None:
     # The seq bump is a prebuilt UPDATE fed with parameters: none may become a SET of another column.
     columns = Room.__table__.c
     before = db.session.execute(db.select(columns.name, columns.kind, columns.created_at)).one()
@@ -176,12 +187,18 @@ def test_posting_changes_only_the_rooms_seq(ctx: None, ada: User, general: Room)
     assert db.session.execute(db.select(columns.last_seq)).scalar_one() == 2
 
 
+def found_again(slug: str) -> Room:
+    room = rooms.find_room(slug)
+    assert room is not None, f"no room {slug}"
+    return room
+
+
 def test_a_room_found_again_reads_its_seq_fresh(app: Flask, ada: User, general: Room) -> None:
     # Rooms are kept per process after their first lookup; their last_seq must never come from that copy.
     with app.app_context():
-        assert rooms.find_room("general").last_seq == 0
+        assert found_again("general").last_seq == 0
     with app.app_context():
         post(general, ada, "one", "c1")
         post(general, ada, "two", "c2")
     with app.app_context():
-        assert rooms.find_room("general").last_seq == 2
+        assert found_again("general").last_seq == 2

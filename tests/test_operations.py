@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,8 @@ import pytest
 from flask import Flask
 
 from chat.config import ConfigError, from_environment, is_production
-from chat.models import User
-from tests.conftest import Browser, call
+from chat.models import Room, User
+from tests.support.in_process import Login, call
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG = "k" * 40
@@ -46,7 +45,7 @@ def metric(text: str, name: str) -> float:
 
 
 def test_metrics_count_sockets_messages_and_errors(
-    metrics_token: str, app: Flask, login: Callable[[User], Browser], ada: User, general: Any
+    metrics_token: str, app: Flask, login: Login, ada: User, general: Room
 ) -> None:
     def scrape() -> str:
         response = app.test_client().get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
@@ -54,10 +53,10 @@ def test_metrics_count_sockets_messages_and_errors(
 
     before = scrape()
     sock = login(ada).socket()
-    call(sock, "join", {"room": "general"})
-    call(sock, "message", {"room": "general", "text": "counted", "client_id": "m1"})
-    call(sock, "message", {"room": "general", "text": "counted", "client_id": "m1"})
-    call(sock, "message", {"room": "general", "text": "   ", "client_id": "m2"})
+    call(sock, "join", {"room": general.slug})
+    call(sock, "message", {"room": general.slug, "text": "counted", "client_id": "m1"})
+    call(sock, "message", {"room": general.slug, "text": "counted", "client_id": "m1"})
+    call(sock, "message", {"room": general.slug, "text": "   ", "client_id": "m2"})
     after = scrape()
     assert metric(after, "parley_sockets_connected") == 1
     assert metric(after, "parley_rooms_joined") == 1
@@ -69,7 +68,8 @@ def test_metrics_count_sockets_messages_and_errors(
 
 def test_production_is_declared_or_detected_from_the_platform() -> None:
     assert is_production({"PARLEY_ENV": "production"})
-    assert is_production({"K_SERVICE": "parley"}) and is_production({"RENDER": "true"})
+    assert is_production({"K_SERVICE": "parley"})
+    assert is_production({"RENDER": "true"})
     assert not is_production({"PARLEY_ENV": "development", "RENDER": "true"})
     assert not is_production({})
 
@@ -105,7 +105,7 @@ def start_app(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_an_unreachable_database_stops_a_production_start_with_one_line(tmp_path: Path) -> None:
+def test_an_unreachable_database_stops_a_production_start_with_one_line() -> None:
     done = start_app(
         {
             "PARLEY_ENV": "production",
@@ -115,7 +115,8 @@ def test_an_unreachable_database_stops_a_production_start_with_one_line(tmp_path
     )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("parley: refusing to start: DATABASE_URL does not answer")
+    assert len(lines) == 1
+    assert lines[0].startswith("parley: refusing to start: DATABASE_URL does not answer")
 
 
 def test_json_logs_when_asked(tmp_path: Path) -> None:
@@ -134,11 +135,9 @@ def test_json_logs_when_asked(tmp_path: Path) -> None:
         check=True,
     )
     record = json.loads(done.stderr.strip().splitlines()[-1])
-    assert (
-        record["message"] == "hello json"
-        and record["levelname"] == "INFO"
-        and record["name"] == "parley.test"
-    )
+    assert record["message"] == "hello json"
+    assert record["levelname"] == "INFO"
+    assert record["name"] == "parley.test"
 
 
 def test_numbers_in_the_environment_are_checked(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -17,10 +16,8 @@ from chat import create_app
 from chat.domain import accounts, messages, rooms
 from chat.extensions import db
 from chat.models import Membership, Message, Room, User
-from tests.conftest import PASSWORD, Browser, base_config, csrf_token
-
-Login = Callable[[User], Browser]
-
+from tests.support.forms import PASSWORD, csrf_token
+from tests.support.in_process import Browser, Login, base_config, loaded
 
 # --- helpers ------------------------------------------------------------------------
 
@@ -90,13 +87,6 @@ def member_names(app: Flask, slug: str) -> set[str]:
         return set(room.member_names())
 
 
-def loaded(user: User) -> User:
-    """The fixture's (detached) user, loaded in the current session."""
-    found = db.session.get(User, user.id)
-    assert found is not None
-    return found
-
-
 def private_room(app: Flask, owner: User, name: str) -> str:
     with app.app_context():
         return rooms.create_room(name, loaded(owner), private=True).slug
@@ -141,7 +131,8 @@ def test_the_register_form_carries_a_csrf_token(client: FlaskClient) -> None:
         r'<input[^>]*name="csrf_token"[^>]*type="hidden"|type="hidden"[^>]*name="csrf_token"', page
     )
     assert csrf_token(page)
-    assert 'name="username"' in page and 'name="password"' in page
+    assert 'name="username"' in page
+    assert 'name="password"' in page
 
 
 def test_registering_creates_the_user_and_logs_in(app: Flask, client: FlaskClient) -> None:
@@ -151,17 +142,21 @@ def test_registering_creates_the_user_and_logs_in(app: Flask, client: FlaskClien
     assert "Signed in as <strong>Newbie</strong>" in text_of(rooms_page)
     with app.app_context():
         user = User.by_username("newbie")
-        assert user is not None and user.username == "Newbie"
-        assert user.password_hash != PASSWORD and user.check_password(PASSWORD)
+        assert user is not None
+        assert user.username == "Newbie"
+        assert user.password_hash != PASSWORD
+        assert user.check_password(PASSWORD)
 
 
+@pytest.mark.usefixtures("ada")
 def test_a_name_taken_in_another_case_gets_the_form_again_with_an_error(
-    app: Flask, client: FlaskClient, ada: User
+    app: Flask, client: FlaskClient
 ) -> None:
     response = register(client, "ADA")
     assert response.status_code in (200, 400, 409)
     page = text_of(response)
-    assert 'name="username"' in page and 'class="error"' in page
+    assert 'name="username"' in page
+    assert 'class="error"' in page
     assert "taken" in page
     assert user_count(app) == 1
     assert login_next(client.get("/rooms")) == "/rooms"
@@ -184,9 +179,8 @@ def test_a_short_password_gets_the_form_again_with_an_error(app: Flask, client: 
     assert user_count(app) == 0
 
 
-def test_a_lookalike_name_with_a_trailing_newline_is_refused(
-    app: Flask, client: FlaskClient, ada: User
-) -> None:
+@pytest.mark.usefixtures("ada")
+def test_a_lookalike_name_with_a_trailing_newline_is_refused(app: Flask, client: FlaskClient) -> None:
     response = register(client, "ada\n")
     assert response.status_code in (200, 400, 409)
     assert user_count(app) == 1
@@ -217,17 +211,20 @@ def test_the_login_form_carries_a_csrf_token(client: FlaskClient) -> None:
     assert csrf_token(text_of(response))
 
 
-def test_logging_in_leads_to_the_room_list(client: FlaskClient, ada: User) -> None:
+@pytest.mark.usefixtures("ada")
+def test_logging_in_leads_to_the_room_list(client: FlaskClient) -> None:
     assert location(log_in(client, "ada")) == "/rooms"
     assert client.get("/rooms").status_code == 200
 
 
-def test_logging_in_takes_the_username_in_any_case(client: FlaskClient, ada: User) -> None:
+@pytest.mark.usefixtures("ada")
+def test_logging_in_takes_the_username_in_any_case(client: FlaskClient) -> None:
     assert location(log_in(client, "ADA")) == "/rooms"
     assert "Signed in as <strong>ada</strong>" in text_of(client.get("/rooms"))
 
 
-def test_logging_in_honours_a_local_next(client: FlaskClient, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("ada", "general")
+def test_logging_in_honours_a_local_next(client: FlaskClient) -> None:
     assert location(log_in(client, "ada", query="?next=/r/general")) == "/r/general"
 
 
@@ -244,7 +241,8 @@ def test_logging_in_honours_a_local_next(client: FlaskClient, ada: User, general
         "javascript:alert(1)",
     ],
 )
-def test_logging_in_ignores_a_next_that_leaves_the_site(client: FlaskClient, ada: User, target: str) -> None:
+@pytest.mark.usefixtures("ada")
+def test_logging_in_ignores_a_next_that_leaves_the_site(client: FlaskClient, target: str) -> None:
     response = log_in(client, "ada", query="?" + urlencode({"next": target}))
     assert location(response) == "/rooms"
     assert "evil" not in response.headers["Location"]
@@ -257,8 +255,9 @@ def test_a_logged_in_visit_to_login_ignores_a_next_that_leaves_the_site(login: L
 
 
 @pytest.mark.parametrize(("username", "password"), [("ada", "wrong-password"), ("nobody", PASSWORD)])
+@pytest.mark.usefixtures("ada")
 def test_wrong_credentials_show_the_form_again_with_an_error(
-    client: FlaskClient, ada: User, username: str, password: str
+    client: FlaskClient, username: str, password: str
 ) -> None:
     response = log_in(client, username, password)
     assert response.status_code in (200, 401)
@@ -268,7 +267,8 @@ def test_wrong_credentials_show_the_form_again_with_an_error(
     assert login_next(client.get("/rooms")) == "/rooms"
 
 
-def test_the_session_cookie_is_http_only_and_same_site_lax(client: FlaskClient, ada: User) -> None:
+@pytest.mark.usefixtures("ada")
+def test_the_session_cookie_is_http_only_and_same_site_lax(client: FlaskClient) -> None:
     response = log_in(client, "ada")
     assert response.status_code == 302
     cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
@@ -297,20 +297,21 @@ def test_logging_out_needs_the_csrf_token(login: Login, ada: User) -> None:
 
 
 @pytest.mark.parametrize("path", ["/rooms", "/r/general"])
-def test_pages_that_need_a_login_send_strangers_to_it(client: FlaskClient, general: Room, path: str) -> None:
+@pytest.mark.usefixtures("general")
+def test_pages_that_need_a_login_send_strangers_to_it(client: FlaskClient, path: str) -> None:
     assert login_next(client.get(path)) == path
 
 
-def test_after_the_detour_the_login_returns_to_the_page(
-    client: FlaskClient, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("ada", "general")
+def test_after_the_detour_the_login_returns_to_the_page(client: FlaskClient) -> None:
     detour = location(client.get("/r/general"))
     assert location(log_in(client, "ada", query=detour.removeprefix("/login"))) == "/r/general"
 
 
 @pytest.mark.parametrize("path", ["/rooms", "/r/general/messages", "/r/general/members", "/dm/ada"])
+@pytest.mark.usefixtures("ada", "general")
 def test_forms_that_need_a_login_store_nothing_for_strangers(
-    app: Flask, client: FlaskClient, ada: User, general: Room, path: str
+    app: Flask, client: FlaskClient, path: str
 ) -> None:
     token = csrf_token(text_of(client.get("/login")))
     response = client.post(
@@ -325,15 +326,17 @@ def test_forms_that_need_a_login_store_nothing_for_strangers(
 # --- the room list ---------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("general")
 def test_the_room_list_shows_what_the_user_may_see(
-    app: Flask, login: Login, ada: User, bob: User, eve: User, general: Room
+    app: Flask, login: Login, ada: User, bob: User, eve: User
 ) -> None:
     den = private_room(app, ada, "Ada's den")
     lair = private_room(app, eve, "Eve's lair")
     dm = direct_room(app, ada, bob)
     page = text_of(login(ada).http.get("/rooms"))
     assert room_links(page) == {"/r/general", f"/r/{den}", f"/r/{dm}"}
-    assert "Eve&#39;s lair" not in page and lair not in page
+    assert "Eve&#39;s lair" not in page
+    assert lair not in page
     assert room_links(text_of(login(eve).http.get("/rooms"))) == {"/r/general", f"/r/{lair}"}
 
 
@@ -341,7 +344,8 @@ def test_creating_a_room_leads_to_it_with_the_creator_a_member(app: Flask, login
     browser = login(ada)
     assert location(browser.post_form("/rooms", {"name": "Team Chat!"})) == "/r/team-chat"
     room = room_row(app, "team-chat")
-    assert room is not None and (room.name, room.kind) == ("Team Chat!", "public")
+    assert room is not None
+    assert (room.name, room.kind) == ("Team Chat!", "public")
     assert member_names(app, "team-chat") == {"ada"}
     assert "/r/team-chat" in room_links(text_of(browser.http.get("/rooms")))
 
@@ -349,14 +353,16 @@ def test_creating_a_room_leads_to_it_with_the_creator_a_member(app: Flask, login
 def test_private_1_makes_a_private_room(app: Flask, login: Login, ada: User, eve: User) -> None:
     assert location(login(ada).post_form("/rooms", {"name": "Secret", "private": "1"})) == "/r/secret"
     room = room_row(app, "secret")
-    assert room is not None and room.kind == "private"
+    assert room is not None
+    assert room.kind == "private"
     assert login(eve).http.get("/r/secret").status_code in (403, 404)
 
 
 def test_private_0_makes_a_public_room(app: Flask, login: Login, ada: User) -> None:
     assert location(login(ada).post_form("/rooms", {"name": "Open", "private": "0"})) == "/r/open"
     room = room_row(app, "open")
-    assert room is not None and room.kind == "public"
+    assert room is not None
+    assert room.kind == "public"
 
 
 def test_a_duplicate_room_gets_a_clear_error(app: Flask, login: Login, ada: User) -> None:
@@ -411,18 +417,19 @@ def test_a_direct_room_is_closed_to_a_third_person(
     assert login(bob).http.get(f"/r/{slug}").status_code == 200
 
 
-def test_the_page_shows_the_last_50_messages_oldest_first(
-    app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_the_page_shows_the_last_50_messages_oldest_first(app: Flask, login: Login, ada: User) -> None:
     post_messages(app, ada, [f"m{n}" for n in range(1, 56)])
     page = text_of(login(ada).http.get("/r/general"))
     assert shown_texts(page) == [f"m{n}" for n in range(6, 56)]
     assert re.findall(r'data-seq="(\d+)"', page) == [str(n) for n in range(6, 56)]
-    assert 'id="m5"' not in page and 'id="m6"' in page
+    assert 'id="m5"' not in page
+    assert 'id="m6"' in page
     assert 'data-has-more="true"' in page
 
 
-def test_message_text_is_shown_as_text_not_html(app: Flask, login: Login, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_message_text_is_shown_as_text_not_html(app: Flask, login: Login, ada: User) -> None:
     post_messages(app, ada, ["<b>x</b>", "<script>alert(1)</script>", "\"quoted\" & 'single'"])
     page = text_of(login(ada).http.get("/r/general"))
     assert "&lt;b&gt;x&lt;/b&gt;" in page
@@ -432,26 +439,30 @@ def test_message_text_is_shown_as_text_not_html(app: Flask, login: Login, ada: U
     assert "&#34;quoted&#34; &amp; &#39;single&#39;" in page
 
 
-def test_a_room_name_is_shown_as_text_not_html(app: Flask, login: Login, ada: User) -> None:
+def test_a_room_name_is_shown_as_text_not_html(login: Login, ada: User) -> None:
     assert location(login(ada).post_form("/rooms", {"name": "<i>fancy</i>"})) == "/r/i-fancy-i"
     page = text_of(login(ada).http.get("/r/i-fancy-i"))
-    assert "<i>fancy</i>" not in page and "&lt;i&gt;fancy&lt;/i&gt;" in page
+    assert "<i>fancy</i>" not in page
+    assert "&lt;i&gt;fancy&lt;/i&gt;" in page
     assert "<i>fancy</i>" not in text_of(login(ada).http.get("/rooms"))
 
 
-def test_the_page_lists_the_members(app: Flask, login: Login, ada: User, bob: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_the_page_lists_the_members(login: Login, ada: User, bob: User) -> None:
     login(bob).http.get("/r/general")
     assert members_listed(text_of(login(ada).http.get("/r/general"))) == ["ada", "bob"]
 
 
-def test_visiting_a_public_room_makes_a_member(app: Flask, login: Login, eve: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_visiting_a_public_room_makes_a_member(app: Flask, login: Login, eve: User) -> None:
     assert member_names(app, "general") == set()
     page = text_of(login(eve).http.get("/r/general"))
     assert member_names(app, "general") == {"eve"}
     assert members_listed(page) == ["eve"]
 
 
-def test_the_page_has_a_message_form_with_token_and_client_id(login: Login, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_the_page_has_a_message_form_with_token_and_client_id(login: Login, ada: User) -> None:
     browser = login(ada)
     page = text_of(browser.http.get("/r/general"))
     form = re.search(
@@ -460,15 +471,18 @@ def test_the_page_has_a_message_form_with_token_and_client_id(login: Login, ada:
     assert form, "the page has no message form posting to /r/general/messages"
     assert csrf_token(form.group(1))
     client_id = re.search(r'name="client_id" type="hidden" value="([^"]+)"', form.group(1))
-    assert client_id and 1 <= len(client_id.group(1)) <= 64
+    assert client_id
+    assert 1 <= len(client_id.group(1)) <= 64
     assert 'name="text"' in form.group(1)
     again = re.search(
         r'name="client_id" type="hidden" value="([^"]+)"', text_of(browser.http.get("/r/general"))
     )
-    assert again and again.group(1) != client_id.group(1)
+    assert again
+    assert again.group(1) != client_id.group(1)
 
 
-def test_the_room_page_loads_the_socket_client(login: Login, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_the_room_page_loads_the_socket_client(login: Login, ada: User) -> None:
     assert 'src="/vendor/socket.io.min.js"' in text_of(login(ada).http.get("/r/general"))
 
 
@@ -481,18 +495,16 @@ def send_form(browser: Browser, text: str, client_id: str, slug: str = "general"
     )
 
 
-def test_the_message_form_stores_and_redirects_to_the_room(
-    app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_the_message_form_stores_and_redirects_to_the_room(app: Flask, login: Login, ada: User) -> None:
     browser = login(ada)
     assert location(send_form(browser, "  hello from a form  ", "form-1")).startswith("/r/general")
     assert stored_texts(app) == ["hello from a form"]
     assert shown_texts(text_of(browser.http.get("/r/general"))) == ["hello from a form"]
 
 
-def test_submitting_the_same_form_twice_stores_once(
-    app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_submitting_the_same_form_twice_stores_once(app: Flask, login: Login, ada: User) -> None:
     browser = login(ada)
     first = location(send_form(browser, "only once", "same-id"))
     second = location(send_form(browser, "only once", "same-id"))
@@ -501,27 +513,23 @@ def test_submitting_the_same_form_twice_stores_once(
 
 
 @pytest.mark.parametrize("text", ["", "   \n "])
-def test_an_empty_message_is_refused_with_an_error(
-    app: Flask, login: Login, ada: User, general: Room, text: str
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_an_empty_message_is_refused_with_an_error(app: Flask, login: Login, ada: User, text: str) -> None:
     response = send_form(login(ada), text, "empty-1")
     assert response.status_code == 400
     assert 'class="error" role="alert"' in text_of(response)
     assert stored_texts(app) == []
 
 
-def test_a_too_long_message_is_refused_with_an_error(
-    app: Flask, login: Login, ada: User, general: Room
-) -> None:
+@pytest.mark.usefixtures("general")
+def test_a_too_long_message_is_refused_with_an_error(app: Flask, login: Login, ada: User) -> None:
     response = send_form(login(ada), "x" * 4001, "long-1")
     assert response.status_code == 400
     assert "at most 4000" in text_of(response)
     assert stored_texts(app) == []
 
 
-def test_the_message_form_is_rate_limited_but_a_retry_is_not(
-    app_config: dict[str, Any], tmp_path: Path
-) -> None:
+def test_the_message_form_is_rate_limited_but_a_retry_is_not(app_config: dict[str, Any]) -> None:
     app_config.update(RATE_LIMIT_BURST=2, RATE_LIMIT_PER_SECOND=0.001)
     app = create_app(app_config)
     with app.app_context():
@@ -543,7 +551,8 @@ def test_the_message_form_is_rate_limited_but_a_retry_is_not(
             db.engine.dispose()
 
 
-def test_the_message_form_needs_the_csrf_token(app: Flask, login: Login, ada: User, general: Room) -> None:
+@pytest.mark.usefixtures("general")
+def test_the_message_form_needs_the_csrf_token(app: Flask, login: Login, ada: User) -> None:
     browser = login(ada)
     response = browser.http.post("/r/general/messages", data={"text": "forged", "client_id": "c1"})
     assert response.status_code == 400
@@ -572,7 +581,8 @@ def test_a_member_adds_someone_who_can_then_read_the_room(
     assert member_names(app, slug) == {"ada", "bob"}
 
 
-def test_a_non_member_cannot_add_anyone(app: Flask, login: Login, ada: User, bob: User, eve: User) -> None:
+@pytest.mark.usefixtures("bob")
+def test_a_non_member_cannot_add_anyone(app: Flask, login: Login, ada: User, eve: User) -> None:
     slug = private_room(app, ada, "Secret")
     response = login(eve).post_form(f"/r/{slug}/members", {"username": "eve"})
     assert response.status_code == 403
@@ -584,11 +594,13 @@ def test_adding_an_unknown_user_shows_an_error(app: Flask, login: Login, ada: Us
     slug = private_room(app, ada, "Secret")
     response = login(ada).post_form(f"/r/{slug}/members", {"username": "nobody"}, token_from=f"/r/{slug}")
     assert response.status_code in (200, 400, 404)
-    assert "There is no user" in text_of(response) and "nobody" in text_of(response)
+    assert "There is no user" in text_of(response)
+    assert "nobody" in text_of(response)
     assert member_names(app, slug) == {"ada"}
 
 
-def test_members_are_not_added_to_public_rooms(app: Flask, login: Login, ada: User, bob: User) -> None:
+@pytest.mark.usefixtures("bob")
+def test_members_are_not_added_to_public_rooms(app: Flask, login: Login, ada: User) -> None:
     login(ada).post_form("/rooms", {"name": "Open"})
     response = login(ada).post_form("/r/open/members", {"username": "bob"}, token_from="/r/open")
     assert response.status_code == 400
@@ -636,13 +648,15 @@ def test_a_direct_room_with_yourself_is_400(app: Flask, login: Login, ada: User,
         assert db.session.query(Room).count() == 0
 
 
-def test_a_direct_room_is_not_opened_by_a_get(app: Flask, login: Login, ada: User, bob: User) -> None:
+@pytest.mark.usefixtures("bob")
+def test_a_direct_room_is_not_opened_by_a_get(app: Flask, login: Login, ada: User) -> None:
     assert login(ada).http.get("/dm/bob").status_code == 405
     with app.app_context():
         assert db.session.query(Room).count() == 0
 
 
-def test_opening_a_direct_room_needs_the_csrf_token(app: Flask, login: Login, ada: User, bob: User) -> None:
+@pytest.mark.usefixtures("bob")
+def test_opening_a_direct_room_needs_the_csrf_token(app: Flask, login: Login, ada: User) -> None:
     assert login(ada).http.post("/dm/bob").status_code == 400
     with app.app_context():
         assert db.session.query(Room).count() == 0

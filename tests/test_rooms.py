@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -11,22 +12,17 @@ from chat.domain import accounts, rooms
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
 from chat.extensions import db
 from chat.models import Membership, Room, User
-from tests.conftest import BOTH_DATABASES, PASSWORD
+from tests.support.forms import PASSWORD
+from tests.support.in_process import BOTH_DATABASES, loaded
 
-pytestmark = BOTH_DATABASES
-
-
-def fresh(user: User) -> User:
-    """The fixture's (detached) user, loaded in this test's session."""
-    found = db.session.get(User, user.id)
-    assert found is not None
-    return found
+# Every test here runs inside an application context (ctx), on both databases.
+pytestmark = [BOTH_DATABASES, pytest.mark.usefixtures("ctx")]
 
 
-def refusal_code(action: object, *args: object, **kwargs: object) -> str:
+def refusal_code(action: Callable[..., object], *args: object, **kwargs: object) -> str:
     """Run ``action`` and return the code of the ChatError it must raise."""
     with pytest.raises(ChatError) as refusal:
-        action(*args, **kwargs)  # type: ignore[operator]
+        action(*args, **kwargs)
     return refusal.value.code
 
 
@@ -46,22 +42,22 @@ def members_of(room: Room) -> set[str]:
         ("ALL_CAPS.room", "all-caps-room"),
     ],
 )
-def test_slugs_are_lowercase_words_joined_by_dashes(ctx: None, name: str, slug: str) -> None:
+def test_slugs_are_lowercase_words_joined_by_dashes(name: str, slug: str) -> None:
     assert rooms.slugify(name) == slug
 
 
-def test_slugs_are_capped_at_64_characters_without_a_trailing_dash(ctx: None) -> None:
+def test_slugs_are_capped_at_64_characters_without_a_trailing_dash() -> None:
     assert rooms.slugify("a" * 100) == "a" * 64
     assert rooms.slugify("a" * 63 + " bcd") == "a" * 63
 
 
-def test_a_long_name_makes_a_room_with_a_64_character_slug(ctx: None) -> None:
+def test_a_long_name_makes_a_room_with_a_64_character_slug() -> None:
     room = rooms.create_room("x" * 80)
     assert room.slug == "x" * 64
 
 
 @pytest.mark.parametrize("name", ["!!!", "   ", "", "--- ***"])
-def test_names_without_letters_or_digits_are_refused(ctx: None, name: str) -> None:
+def test_names_without_letters_or_digits_are_refused(name: str) -> None:
     assert refusal_code(rooms.create_room, name) == BAD_REQUEST
     assert db.session.query(Room).count() == 0
 
@@ -69,23 +65,23 @@ def test_names_without_letters_or_digits_are_refused(ctx: None, name: str) -> No
 # --- creating and finding rooms ------------------------------------------------
 
 
-def test_the_creator_is_the_first_member(ctx: None, ada: User) -> None:
-    room = rooms.create_room("Team Chat!", fresh(ada))
+def test_the_creator_is_the_first_member(ada: User) -> None:
+    room = rooms.create_room("Team Chat!", loaded(ada))
     assert (room.slug, room.name, room.kind) == ("team-chat", "Team Chat!", "public")
     assert members_of(room) == {"ada"}
 
 
-def test_a_private_room_is_private(ctx: None, ada: User) -> None:
-    assert rooms.create_room("Secret plans", fresh(ada), private=True).kind == "private"
+def test_a_private_room_is_private(ada: User) -> None:
+    assert rooms.create_room("Secret plans", loaded(ada), private=True).kind == "private"
 
 
-def test_a_second_room_with_the_same_slug_is_a_conflict(ctx: None, ada: User) -> None:
-    rooms.create_room("Team Chat", fresh(ada))
-    assert refusal_code(rooms.create_room, "team-chat!", fresh(ada)) == CONFLICT
+def test_a_second_room_with_the_same_slug_is_a_conflict(ada: User) -> None:
+    rooms.create_room("Team Chat", loaded(ada))
+    assert refusal_code(rooms.create_room, "team-chat!", loaded(ada)) == CONFLICT
     assert db.session.query(Room).count() == 1
 
 
-def test_ensure_room_creates_once_then_finds(ctx: None) -> None:
+def test_ensure_room_creates_once_then_finds() -> None:
     first, created = rooms.ensure_room("general")
     again, created_again = rooms.ensure_room("General")
     assert (created, created_again) == (True, False)
@@ -93,138 +89,143 @@ def test_ensure_room_creates_once_then_finds(ctx: None) -> None:
     assert db.session.query(Room).count() == 1
 
 
-def test_an_unknown_room_is_not_found(ctx: None, ada: User) -> None:
-    assert refusal_code(rooms.room_for, fresh(ada), "nowhere") == NOT_FOUND
-    assert refusal_code(rooms.room_for, fresh(ada), "Not A Slug!") == NOT_FOUND
+def test_an_unknown_room_is_not_found(ada: User) -> None:
+    assert refusal_code(rooms.room_for, loaded(ada), "nowhere") == NOT_FOUND
+    assert refusal_code(rooms.room_for, loaded(ada), "Not A Slug!") == NOT_FOUND
 
 
-def test_a_private_room_is_forbidden_to_non_members(ctx: None, ada: User, eve: User) -> None:
-    rooms.create_room("Secret", fresh(ada), private=True)
-    assert refusal_code(rooms.room_for, fresh(eve), "secret") == FORBIDDEN
-    assert rooms.room_for(fresh(ada), "secret").slug == "secret"
+def test_a_private_room_is_forbidden_to_non_members(ada: User, eve: User) -> None:
+    rooms.create_room("Secret", loaded(ada), private=True)
+    assert refusal_code(rooms.room_for, loaded(eve), "secret") == FORBIDDEN
+    assert rooms.room_for(loaded(ada), "secret").slug == "secret"
 
 
-def test_a_public_room_is_open_to_anyone(ctx: None, eve: User, general: Room) -> None:
-    assert rooms.room_for(fresh(eve), "general").id == general.id
+def test_a_public_room_is_open_to_anyone(eve: User, general: Room) -> None:
+    assert rooms.room_for(loaded(eve), "general").id == general.id
 
 
-def test_entering_a_public_room_makes_a_member_once(ctx: None, eve: User, general: Room) -> None:
-    room = rooms.room_for(fresh(eve), "general")
+@pytest.mark.usefixtures("general")
+def test_entering_a_public_room_makes_a_member_once(eve: User) -> None:
+    room = rooms.room_for(loaded(eve), "general")
     assert members_of(room) == set()
-    rooms.enter(fresh(eve), "general")
-    rooms.enter(fresh(eve), "general")
+    rooms.enter(loaded(eve), "general")
+    rooms.enter(loaded(eve), "general")
     assert members_of(room) == {"eve"}
     assert db.session.query(Membership).count() == 1
 
 
-def test_entering_a_private_room_as_a_stranger_is_refused(ctx: None, ada: User, eve: User) -> None:
-    room = rooms.create_room("Secret", fresh(ada), private=True)
-    assert refusal_code(rooms.enter, fresh(eve), "secret") == FORBIDDEN
+def test_entering_a_private_room_as_a_stranger_is_refused(ada: User, eve: User) -> None:
+    room = rooms.create_room("Secret", loaded(ada), private=True)
+    assert refusal_code(rooms.enter, loaded(eve), "secret") == FORBIDDEN
     assert members_of(room) == {"ada"}
 
 
 # --- adding members -------------------------------------------------------------
 
 
-def test_a_member_adds_someone_to_a_private_room(ctx: None, ada: User, bob: User) -> None:
-    room = rooms.create_room("Secret", fresh(ada), private=True)
-    added = rooms.add_member(room, fresh(ada), "BOB")
+def test_a_member_adds_someone_to_a_private_room(ada: User, bob: User) -> None:
+    room = rooms.create_room("Secret", loaded(ada), private=True)
+    added = rooms.add_member(room, loaded(ada), "BOB")
     assert added.username == "bob"
     assert members_of(room) == {"ada", "bob"}
-    assert rooms.room_for(fresh(bob), "secret").id == room.id
+    assert rooms.room_for(loaded(bob), "secret").id == room.id
 
 
-def test_only_members_may_add_to_a_private_room(ctx: None, ada: User, bob: User, eve: User) -> None:
-    room = rooms.create_room("Secret", fresh(ada), private=True)
-    assert refusal_code(rooms.add_member, room, fresh(eve), "bob") == FORBIDDEN
+@pytest.mark.usefixtures("bob")
+def test_only_members_may_add_to_a_private_room(ada: User, eve: User) -> None:
+    room = rooms.create_room("Secret", loaded(ada), private=True)
+    assert refusal_code(rooms.add_member, room, loaded(eve), "bob") == FORBIDDEN
     assert members_of(room) == {"ada"}
 
 
-def test_members_are_added_to_private_rooms_only(ctx: None, ada: User, bob: User) -> None:
-    room = rooms.create_room("Open", fresh(ada))
-    assert refusal_code(rooms.add_member, room, fresh(ada), "bob") == BAD_REQUEST
+@pytest.mark.usefixtures("bob")
+def test_members_are_added_to_private_rooms_only(ada: User) -> None:
+    room = rooms.create_room("Open", loaded(ada))
+    assert refusal_code(rooms.add_member, room, loaded(ada), "bob") == BAD_REQUEST
     assert members_of(room) == {"ada"}
 
 
-def test_adding_an_unknown_user_is_not_found(ctx: None, ada: User) -> None:
-    room = rooms.create_room("Secret", fresh(ada), private=True)
-    assert refusal_code(rooms.add_member, room, fresh(ada), "nobody") == NOT_FOUND
+def test_adding_an_unknown_user_is_not_found(ada: User) -> None:
+    room = rooms.create_room("Secret", loaded(ada), private=True)
+    assert refusal_code(rooms.add_member, room, loaded(ada), "nobody") == NOT_FOUND
     assert members_of(room) == {"ada"}
 
 
 # --- direct rooms ---------------------------------------------------------------------
 
 
-def test_a_direct_room_is_the_same_whoever_opens_it(ctx: None, ada: User, bob: User) -> None:
-    opened_by_ada = rooms.open_direct_room(fresh(ada), "bob")
-    opened_by_bob = rooms.open_direct_room(fresh(bob), "ADA")
-    again = rooms.open_direct_room(fresh(ada), "Bob")
+def test_a_direct_room_is_the_same_whoever_opens_it(ada: User, bob: User) -> None:
+    opened_by_ada = rooms.open_direct_room(loaded(ada), "bob")
+    opened_by_bob = rooms.open_direct_room(loaded(bob), "ADA")
+    again = rooms.open_direct_room(loaded(ada), "Bob")
     assert opened_by_ada.id == opened_by_bob.id == again.id
     assert opened_by_ada.kind == "direct"
     assert members_of(opened_by_ada) == {"ada", "bob"}
     assert db.session.query(Room).filter_by(kind="direct").count() == 1
 
 
-def test_a_direct_room_is_closed_to_a_third_person(ctx: None, ada: User, bob: User, eve: User) -> None:
-    room = rooms.open_direct_room(fresh(ada), "bob")
-    assert refusal_code(rooms.room_for, fresh(eve), room.slug) == FORBIDDEN
-    assert refusal_code(rooms.enter, fresh(eve), room.slug) == FORBIDDEN
+@pytest.mark.usefixtures("bob")
+def test_a_direct_room_is_closed_to_a_third_person(ada: User, eve: User) -> None:
+    room = rooms.open_direct_room(loaded(ada), "bob")
+    assert refusal_code(rooms.room_for, loaded(eve), room.slug) == FORBIDDEN
+    assert refusal_code(rooms.enter, loaded(eve), room.slug) == FORBIDDEN
 
 
-def test_a_direct_room_with_yourself_is_refused(ctx: None, ada: User) -> None:
-    assert refusal_code(rooms.open_direct_room, fresh(ada), "ada") == BAD_REQUEST
-    assert refusal_code(rooms.open_direct_room, fresh(ada), "Ada") == BAD_REQUEST
+def test_a_direct_room_with_yourself_is_refused(ada: User) -> None:
+    assert refusal_code(rooms.open_direct_room, loaded(ada), "ada") == BAD_REQUEST
+    assert refusal_code(rooms.open_direct_room, loaded(ada), "Ada") == BAD_REQUEST
     assert db.session.query(Room).count() == 0
 
 
-def test_a_direct_room_with_an_unknown_user_is_not_found(ctx: None, ada: User) -> None:
-    assert refusal_code(rooms.open_direct_room, fresh(ada), "nobody") == NOT_FOUND
+def test_a_direct_room_with_an_unknown_user_is_not_found(ada: User) -> None:
+    assert refusal_code(rooms.open_direct_room, loaded(ada), "nobody") == NOT_FOUND
     assert db.session.query(Room).count() == 0
 
 
-def test_direct_rooms_of_different_pairs_differ(ctx: None, ada: User, bob: User, eve: User) -> None:
-    with_bob = rooms.open_direct_room(fresh(ada), "bob")
-    with_eve = rooms.open_direct_room(fresh(ada), "eve")
+@pytest.mark.usefixtures("bob", "eve")
+def test_direct_rooms_of_different_pairs_differ(ada: User) -> None:
+    with_bob = rooms.open_direct_room(loaded(ada), "bob")
+    with_eve = rooms.open_direct_room(loaded(ada), "eve")
     assert with_bob.id != with_eve.id
     assert members_of(with_eve) == {"ada", "eve"}
 
 
 def test_a_room_named_like_a_direct_room_does_not_capture_the_conversation(
-    ctx: None, ada: User, bob: User, eve: User
+    ada: User, bob: User, eve: User
 ) -> None:
-    squatted = rooms.direct_slug(fresh(ada), fresh(bob))
+    squatted = rooms.direct_slug(loaded(ada), loaded(bob))
     with contextlib.suppress(ChatError):  # create_room may refuse the dm- address outright
-        rooms.create_room(squatted.replace("-", " "), fresh(eve))
-    room = rooms.open_direct_room(fresh(ada), "bob")
+        rooms.create_room(squatted.replace("-", " "), loaded(eve))
+    room = rooms.open_direct_room(loaded(ada), "bob")
     assert room.kind == "direct"
     assert members_of(room) == {"ada", "bob"}
-    assert refusal_code(rooms.room_for, fresh(eve), room.slug) == FORBIDDEN
+    assert refusal_code(rooms.room_for, loaded(eve), room.slug) == FORBIDDEN
 
 
 # --- what each user sees ----------------------------------------------------------------
 
 
-def test_visible_rooms_are_public_own_private_and_own_direct(
-    ctx: None, ada: User, bob: User, eve: User, general: Room
-) -> None:
-    rooms.create_room("Ada's den", fresh(ada), private=True)
-    rooms.create_room("Eve's lair", fresh(eve), private=True)
-    dm = rooms.open_direct_room(fresh(ada), "bob")
+@pytest.mark.usefixtures("general")
+def test_visible_rooms_are_public_own_private_and_own_direct(ada: User, bob: User, eve: User) -> None:
+    rooms.create_room("Ada's den", loaded(ada), private=True)
+    rooms.create_room("Eve's lair", loaded(eve), private=True)
+    dm = rooms.open_direct_room(loaded(ada), "bob")
 
     def visible(user: User) -> set[str]:
-        return {room.slug for room in rooms.visible_rooms(fresh(user))}
+        return {room.slug for room in rooms.visible_rooms(loaded(user))}
 
     assert visible(ada) == {"general", "ada-s-den", dm.slug}
     assert visible(bob) == {"general", dm.slug}
     assert visible(eve) == {"general", "eve-s-lair"}
 
 
-def test_visible_rooms_come_public_then_private_then_direct(ctx: None, ada: User, bob: User) -> None:
-    rooms.open_direct_room(fresh(ada), "bob")
-    rooms.create_room("Zeta", fresh(ada), private=True)
+@pytest.mark.usefixtures("bob")
+def test_visible_rooms_come_public_then_private_then_direct(ada: User) -> None:
+    rooms.open_direct_room(loaded(ada), "bob")
+    rooms.create_room("Zeta", loaded(ada), private=True)
     rooms.create_room("beta")
     rooms.create_room("Alpha")
-    kinds_and_names = [(r.kind, r.name) for r in rooms.visible_rooms(fresh(ada))]
+    kinds_and_names = [(r.kind, r.name) for r in rooms.visible_rooms(loaded(ada))]
     assert kinds_and_names == [
         ("public", "Alpha"),
         ("public", "beta"),
@@ -236,67 +237,67 @@ def test_visible_rooms_come_public_then_private_then_direct(ctx: None, ada: User
 # --- accounts ------------------------------------------------------------------------------
 
 
-def test_usernames_are_unique_in_any_case(ctx: None, ada: User) -> None:
+@pytest.mark.usefixtures("ada")
+def test_usernames_are_unique_in_any_case() -> None:
     assert refusal_code(accounts.register_user, "Ada", PASSWORD) == CONFLICT
     assert refusal_code(accounts.register_user, "ADA", PASSWORD) == CONFLICT
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
 @pytest.mark.parametrize("username", ["a", "Ada_Lovelace-1.0", "x" * 32, "-._"])
-def test_usernames_of_1_to_32_allowed_characters_are_accepted(ctx: None, username: str) -> None:
+def test_usernames_of_1_to_32_allowed_characters_are_accepted(username: str) -> None:
     assert accounts.register_user(username, PASSWORD).username == username
 
 
 @pytest.mark.parametrize("username", ["a b", "", "x" * 33, "ada!", "émile", "a/b", " ada", "ada "])
-def test_other_usernames_are_refused(ctx: None, username: str) -> None:
+def test_other_usernames_are_refused(username: str) -> None:
     assert refusal_code(accounts.register_user, username, PASSWORD) == BAD_REQUEST
     assert db.session.query(User).count() == 0
 
 
 @pytest.mark.parametrize("username", ["ada\n", "x" * 32 + "\n"])
-def test_a_username_with_a_trailing_newline_is_refused(ctx: None, username: str) -> None:
+def test_a_username_with_a_trailing_newline_is_refused(username: str) -> None:
     # Caught as a ChatError only: on PostgreSQL the 33-character name would
     # otherwise fail in the database (varchar(32)), which is the same bug.
-    try:
-        accounts.register_user(username, PASSWORD)
-    except ChatError as refusal:
-        assert refusal.code == BAD_REQUEST
-    else:
-        pytest.fail(f"registered {username!r}")
+    assert refusal_code(accounts.register_user, username, PASSWORD) == BAD_REQUEST
 
 
 @pytest.mark.parametrize("password", ["", "short", "x" * 257])
-def test_passwords_outside_8_to_256_characters_are_refused(ctx: None, password: str) -> None:
+def test_passwords_outside_8_to_256_characters_are_refused(password: str) -> None:
     assert refusal_code(accounts.register_user, "ada", password) == BAD_REQUEST
     assert db.session.query(User).count() == 0
 
 
-def test_passwords_are_stored_hashed(ctx: None, ada: User) -> None:
-    stored = fresh(ada)
+def test_passwords_are_stored_hashed(ada: User) -> None:
+    stored = loaded(ada)
     assert stored.password_hash != PASSWORD
     assert PASSWORD not in stored.password_hash
     assert stored.check_password(PASSWORD)
     assert not stored.check_password(PASSWORD.upper())
 
 
-def test_the_same_password_hashes_differently_for_two_users(ctx: None, ada: User, bob: User) -> None:
-    assert fresh(ada).password_hash != fresh(bob).password_hash
+def test_the_same_password_hashes_differently_for_two_users(ada: User, bob: User) -> None:
+    assert loaded(ada).password_hash != loaded(bob).password_hash
 
 
-def test_authenticate_needs_the_right_password(ctx: None, ada: User) -> None:
+def test_authenticate_needs_the_right_password(ada: User) -> None:
     assert accounts.authenticate("ada", "wrong-password") is None
     assert accounts.authenticate("ada", "") is None
     authenticated = accounts.authenticate("ada", PASSWORD)
-    assert authenticated is not None and authenticated.id == ada.id
+    assert authenticated is not None
+    assert authenticated.id == ada.id
 
 
 @pytest.mark.parametrize("spelling", ["ada", "ADA", "aDa"])
-def test_authenticate_takes_the_username_in_any_case(ctx: None, ada: User, spelling: str) -> None:
+@pytest.mark.usefixtures("ada")
+def test_authenticate_takes_the_username_in_any_case(spelling: str) -> None:
     authenticated = accounts.authenticate(spelling, PASSWORD)
-    assert authenticated is not None and authenticated.username == "ada"
+    assert authenticated is not None
+    assert authenticated.username == "ada"
 
 
-def test_authenticate_an_unknown_or_malformed_user_is_none(ctx: None, ada: User) -> None:
+@pytest.mark.usefixtures("ada")
+def test_authenticate_an_unknown_or_malformed_user_is_none() -> None:
     assert accounts.authenticate("nobody", PASSWORD) is None
     assert accounts.authenticate("a b", PASSWORD) is None
     assert accounts.authenticate("", PASSWORD) is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,11 +13,9 @@ from chat.domain import changes, messages, rooms, search
 from chat.domain.errors import ChatError
 from chat.extensions import db
 from chat.models import Message, Room, User
-from tests.conftest import BOTH_DATABASES, Browser
+from tests.support.in_process import BOTH_DATABASES, Login
 
 pytestmark = BOTH_DATABASES
-
-Login = Callable[[User], Browser]
 
 
 def say(app: Flask, author: User, room_slug: str, text: str) -> int:
@@ -26,7 +23,8 @@ def say(app: Flask, author: User, room_slug: str, text: str) -> int:
     with app.app_context():
         room = rooms.find_room(room_slug)
         user = db.session.get(User, author.id)
-        assert room is not None and user is not None
+        assert room is not None
+        assert user is not None
         return messages.post_message(room, user, text, f"{room_slug}-{text}").message.seq
 
 
@@ -40,22 +38,21 @@ def found(app: Flask, user: User, raw: str, **options: bool) -> list[tuple[str, 
 
 
 @pytest.fixture
-def chatter(app: Flask, ada: User, bob: User, eve: User, general: Room) -> None:
+def chatter(app: Flask, ada: User, bob: User, general: Room) -> None:
     """general: ada's deploy note and lunch question; bob's private 'ops' room, with ada, has a deploy plan."""
     with app.app_context():
         owner = db.session.get(User, bob.id)
         assert owner is not None
         ops = rooms.create_room("ops", owner, private=True)
         rooms.add_member(ops, owner, "ada")
-    say(app, ada, "general", "We deploy the new build tonight")
-    say(app, ada, "general", "lunch at noon?")
+    say(app, ada, general.slug, "We deploy the new build tonight")
+    say(app, ada, general.slug, "lunch at noon?")
     say(app, bob, "ops", "the secret deploy plan: <b>blue</b>/green")
-    say(app, bob, "general", "deploying is scary")
+    say(app, bob, general.slug, "deploying is scary")
 
 
-def test_words_are_found_by_their_stems_in_every_room_one_may_read(
-    app: Flask, chatter: None, ada: User, bob: User, eve: User
-) -> None:
+@pytest.mark.usefixtures("chatter", "bob")
+def test_words_are_found_by_their_stems_in_every_room_one_may_read(app: Flask, ada: User, eve: User) -> None:
     assert sorted(found(app, ada, "deploy")) == [("general", 1), ("general", 3), ("ops", 1)]
     assert sorted(found(app, eve, "deploy")) == [("general", 1), ("general", 3)], "eve is not in ops"
     assert found(app, eve, "secret") == []
@@ -65,7 +62,8 @@ def test_words_are_found_by_their_stems_in_every_room_one_may_read(
     assert found(app, ada, "   ") == []
 
 
-def test_filters_narrow_by_room_author_and_day(app: Flask, chatter: None, ada: User) -> None:
+@pytest.mark.usefixtures("chatter")
+def test_filters_narrow_by_room_author_and_day(app: Flask, ada: User) -> None:
     assert sorted(found(app, ada, "deploy in:ops")) == [("ops", 1)]
     assert sorted(found(app, ada, "deploy from:bob")) == [("general", 3), ("ops", 1)]
     assert sorted(found(app, ada, "deploy from:BOB in:general")) == [("general", 3)]
@@ -78,17 +76,20 @@ def test_filters_narrow_by_room_author_and_day(app: Flask, chatter: None, ada: U
         search.parse("deploy before:yesterday")
 
 
-def test_newest_first_or_best_match_first(app: Flask, chatter: None, ada: User) -> None:
+@pytest.mark.usefixtures("chatter")
+def test_newest_first_or_best_match_first(app: Flask, ada: User) -> None:
     assert found(app, ada, "deploy in:general") == [("general", 3), ("general", 1)]
     best = found(app, ada, "deploy in:general", newest_first=False)
     assert sorted(best) == [("general", 1), ("general", 3)]
 
 
-def test_edits_reindex_and_deletions_remove(app: Flask, chatter: None, ada: User) -> None:
+@pytest.mark.usefixtures("chatter")
+def test_edits_reindex_and_deletions_remove(app: Flask, ada: User) -> None:
     with app.app_context():
         room = rooms.find_room("general")
         user = db.session.get(User, ada.id)
-        assert room is not None and user is not None
+        assert room is not None
+        assert user is not None
         changes.edit(room, user, 2, "dinner at eight?")
         changes.delete(room, user, 1)
     assert found(app, ada, "lunch") == []
@@ -97,35 +98,42 @@ def test_edits_reindex_and_deletions_remove(app: Flask, chatter: None, ada: User
     assert found(app, ada, "deploy in:general") == [("general", 3)]
 
 
-def test_snippets_mark_the_words_and_escape_the_rest(app: Flask, chatter: None, ada: User) -> None:
+@pytest.mark.usefixtures("chatter")
+def test_snippets_mark_the_words_and_escape_the_rest(app: Flask, ada: User) -> None:
     with app.app_context():
         reader = db.session.get(User, ada.id)
         assert reader is not None
         (hit,) = search.search(reader, search.parse("secret"))[0]
     assert "<mark>secret</mark>" in hit.snippet
     # SQLite shows the tag escaped; PostgreSQL's headline drops what looks like a tag.
-    assert "blue" in hit.snippet and "<b>" not in hit.snippet
+    assert "blue" in hit.snippet
+    assert "<b>" not in hit.snippet
 
 
-def test_a_snippet_marker_typed_by_someone_makes_no_unbalanced_markup(backend: str) -> None:
+@pytest.mark.usefixtures("backend")
+def test_a_snippet_marker_typed_by_someone_makes_no_unbalanced_markup() -> None:
     assert search._marked("a\x02b") == "a<mark>b</mark>"
     assert search._marked("\x03a\x02b\x02c\x03\x03") == "a<mark>bc</mark>"
 
 
-def test_the_results_page_links_to_the_message_in_its_room(
-    app: Flask, chatter: None, login: Login, ada: User, eve: User
-) -> None:
+@pytest.mark.usefixtures("chatter")
+def test_the_results_page_links_to_the_message_in_its_room(login: Login, ada: User, eve: User) -> None:
     page = login(ada).http.get("/search?q=deploy+in%3Aops").get_data(as_text=True)
-    assert 'href="/r/ops?around=1#m1"' in page and "<mark>deploy</mark>" in page
+    assert 'href="/r/ops?around=1#m1"' in page
+    assert "<mark>deploy</mark>" in page
     opened = login(ada).http.get("/r/ops?around=1").get_data(as_text=True)
     assert 'id="m1"' in opened
     assert "Nothing found" in login(eve).http.get("/search?q=secret").get_data(as_text=True)
     refused = login(ada).http.get("/search?q=x+after%3Asoon")
-    assert refused.status_code == 400 and "Dates are written" in refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Dates are written" in refused.get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("general")
 def test_a_room_page_opens_around_a_message_or_before_one_without_javascript(
-    app: Flask, login: Login, ada: User, general: Room
+    app: Flask,
+    login: Login,
+    ada: User,
 ) -> None:
     for n in range(1, 121):
         say(app, ada, "general", f"note {n}")
@@ -139,7 +147,8 @@ def test_a_room_page_opens_around_a_message_or_before_one_without_javascript(
     assert browser.http.get("/r/general?around=-3").status_code == 400
 
 
-def test_old_messages_are_found_by_date(app: Flask, chatter: None, ada: User) -> None:
+@pytest.mark.usefixtures("chatter")
+def test_old_messages_are_found_by_date(app: Flask, ada: User) -> None:
     with app.app_context():
         long_ago = datetime(2025, 1, 15, 12, tzinfo=UTC)
         db.session.execute(update(Message).where(Message.seq == 2).values(created_at=long_ago))

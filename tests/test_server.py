@@ -2,7 +2,7 @@
 
 Each test starts its own server process with its own database, logs in
 through the HTML form and talks Socket.IO over websocket and long-polling,
-as a browser or a script would. ``tests/harness.py`` holds the machinery.
+as a browser or a script would. ``tests/support/`` holds the machinery.
 """
 
 from __future__ import annotations
@@ -21,28 +21,18 @@ import pytest
 import socketio
 import websocket
 
-from tests.harness import (
-    Recorder,
-    ServerProcess,
-    close_websocket,
-    connect,
-    create_users,
-    emit,
-    login_cookie,
-)
-from tests.services import scratch_postgres_database
+from tests.support.chat_client import Recorder, close_websocket, connect
+from tests.support.forms import create_users, login_cookie
+from tests.support.server import ServerProcess, sqlite_url
+from tests.support.services import scratch_postgres_database
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(60)]
 
 KIB = 1024
 
 
-def sqlite_url(directory: Path) -> str:
-    return f"sqlite:///{directory / 'parley.sqlite3'}"
-
-
 def assert_clean_exit(process: ServerProcess) -> None:
-    """Gunicorn ends with 0 on SIGTERM, within the harness's bounded wait (no SIGKILL needed)."""
+    """Gunicorn ends with 0 on SIGTERM, within the launcher's bounded wait (no SIGKILL needed)."""
     assert process.process is not None
     assert process.process.returncode == 0, f"exit code {process.process.returncode}\n{process.log_tail()}"
 
@@ -77,15 +67,18 @@ def message(room: str, text: str, client_id: str | None = None) -> dict[str, str
 
 def sent_ok(ack: Any) -> dict[str, Any]:
     """The stored message of a successful ``message`` acknowledgement."""
-    assert isinstance(ack, dict) and ack.get("ok") is True, ack
+    assert isinstance(ack, dict), ack
+    assert ack.get("ok") is True, ack
     stored: dict[str, Any] = ack["message"]
     return stored
 
 
 def refused(ack: Any, code: str) -> None:
-    assert isinstance(ack, dict) and ack.get("ok") is False, ack
+    assert isinstance(ack, dict), ack
+    assert ack.get("ok") is False, ack
     assert ack["error"]["code"] == code, ack
-    assert isinstance(ack["error"]["message"], str) and ack["error"]["message"], ack
+    assert isinstance(ack["error"]["message"], str), ack
+    assert ack["error"]["message"], ack
 
 
 def presence(recorder: Recorder, username: str, online: bool, room: str = "general") -> Any:
@@ -131,7 +124,9 @@ def test_two_users_chat_live_and_a_reconnect_resumes_without_loss(server: Server
         joined = ada.ask("join", {"room": "general"})
         assert joined["ok"] is True, joined
         assert joined["room"] == {"slug": "general", "name": "general", "kind": "public"}
-        assert joined["messages"] == [] and joined["last_seq"] == 0 and joined["has_more"] is False
+        assert joined["messages"] == []
+        assert joined["last_seq"] == 0
+        assert joined["has_more"] is False
         assert {"username": "ada", "online": True} in joined["members"]
 
         joined = bob.ask("join", {"room": "general", "since": 0})
@@ -143,7 +138,8 @@ def test_two_users_chat_live_and_a_reconnect_resumes_without_loss(server: Server
         # ada -> bob: the ack carries the stored message; bob gets the same object live.
         first = sent_ok(ada.ask("message", message("general", "  hi <b>bob</b>\n", "ada-1")))
         assert (first["seq"], first["username"], first["text"]) == (1, "ada", "hi <b>bob</b>")
-        assert first["client_id"] == "ada-1" and first["room"] == "general"
+        assert first["client_id"] == "ada-1"
+        assert first["room"] == "general"
         assert bob_sees.wait_event("message") == first
 
         # bob -> ada, over the other transport.
@@ -169,7 +165,8 @@ def test_two_users_chat_live_and_a_reconnect_resumes_without_loss(server: Server
             resumed = bob_again.ask("join", {"room": "general", "since": bob_last_seq})
             assert resumed["ok"] is True, resumed
             assert resumed["messages"] == missed  # exactly the missed ones, in order, once each
-            assert resumed["has_more"] is False and resumed["last_seq"] == 5
+            assert resumed["has_more"] is False
+            assert resumed["last_seq"] == 5
             presence(ada_sees, "bob", online=True)
 
             live = sent_ok(ada.ask("message", message("general", "welcome back")))
@@ -195,14 +192,17 @@ def test_a_retried_client_id_is_stored_and_delivered_once(
         retry_1, retry_2 = f"retry-1-{uuid.uuid4().hex}", f"retry-2-{uuid.uuid4().hex}"
         first = ada.ask("message", message("general", "only once", retry_1))
         again = ada.ask("message", message("general", "only once", retry_1))
-        assert first["duplicate"] is False and again["duplicate"] is True, (first, again)
-        assert sent_ok(again) == sent_ok(first) and first["message"]["seq"] == start + 1
+        assert first["duplicate"] is False, (first, again)
+        assert again["duplicate"] is True, (first, again)
+        assert sent_ok(again) == sent_ok(first)
+        assert first["message"]["seq"] == start + 1
 
         # Two sends of one client_id in flight at once (a retry racing its original).
-        racing = [emit(ada, "message", message("general", "racing", retry_2)) for _ in range(2)]
+        racing = [ada.emit("message", message("general", "racing", retry_2)) for _ in range(2)]
         acks = [pending.wait() for pending in racing]
         assert sorted(ack["duplicate"] for ack in acks) == [False, True], acks
-        assert sent_ok(acks[0]) == sent_ok(acks[1]) and acks[0]["message"]["seq"] == start + 2
+        assert sent_ok(acks[0]) == sent_ok(acks[1])
+        assert acks[0]["message"]["seq"] == start + 2
 
         marker = sent_ok(ada.ask("message", message("general", "marker")))
         assert marker["seq"] == start + 3  # the retries used no seq
@@ -271,7 +271,7 @@ def test_an_oversized_frame_costs_only_its_own_connection(
                 refused(ada.ask("message", message("general", text)), "too_long")
                 refused(ada.ask("history", {"room": text[: 60 * KIB]}), "not_found")
 
-                huge = emit(ada, "message", message("general", "y" * (2 * KIB * KIB)), "ack of 2 MiB")
+                huge = ada.emit("message", message("general", "y" * (2 * KIB * KIB)), "ack of 2 MiB")
                 ada_sees.wait_event("disconnect", timeout=15)
                 assert not huge.done
 
@@ -316,7 +316,8 @@ def test_python_app_py_serves_under_eventlet(tmp_path: Path) -> None:
             assert bob.ask("join", {"room": "general"})["ok"] is True
             assert ada.ask("join", {"room": "general"})["ok"] is True
             ack = ada.ask("message", message("general", "hello from eventlet"))
-            assert ack["duplicate"] is False and sent_ok(ack)["seq"] == 1
+            assert ack["duplicate"] is False
+            assert sent_ok(ack)["seq"] == 1
             assert bob_sees.wait_event("message") == ack["message"]
     assert "gunicorn" not in process.log_text()
 
@@ -361,13 +362,13 @@ def test_a_message_waiting_for_a_row_lock_does_not_stall_other_sockets(tmp_path:
             holder = threading.Thread(target=hold_the_lock, name="row-lock holder")
             holder.start()
             try:
-                slow = emit(in_slowroom, "message", message("slowroom", "waits for the lock"), "slowroom ack")
+                slow = in_slowroom.emit("message", message("slowroom", "waits for the lock"), "slowroom ack")
                 deadline = time.monotonic() + 2.0
                 while lock_waiters(observer) == 0:
                     assert time.monotonic() < deadline, "the slowroom post never waited for the row lock"
                     time.sleep(0.02)
 
-                fast = emit(in_general, "message", message("general", "not stuck"), "general ack")
+                fast = in_general.emit("message", message("general", "not stuck"), "general ack")
                 fast_ack = fast.wait(5)
                 health = healthz_seconds(base)
                 slow_was_pending = not slow.done
@@ -382,4 +383,6 @@ def test_a_message_waiting_for_a_row_lock_does_not_stall_other_sockets(tmp_path:
         assert sent_ok(fast_ack)["seq"] == general_seq + 1
         assert sent_ok(slow_ack)["seq"] == slow_seq + 1
         assert slow.elapsed >= 2.5, f"slowroom ack after {slow.elapsed:.2f} s, before the lock was released"
-        assert released and slow.at is not None and slow.at >= released[0] - 0.5
+        assert released
+        assert slow.at is not None
+        assert slow.at >= released[0] - 0.5

@@ -7,6 +7,7 @@ import contextlib
 import select
 import socket
 import threading
+from typing import Self
 
 
 class TcpProxy:
@@ -17,7 +18,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
 
-    def start(self) -> TcpProxy:
+    def start(self) -> Self:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -76,5 +77,16 @@ class TcpProxy:
     def restore(self) -> None:
         self.start()
 
+    def reroute(self, url: str) -> str:
+        """``url`` (of the upstream's host and port) through this proxy instead."""
+        host, port = self.upstream
+        return url.replace(f"{host}:{port}/", f"127.0.0.1:{self.port}/", 1)
+
     def close(self) -> None:
         self.cut()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
