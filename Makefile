@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BROWSER_DEPS := node_modules/.package-lock.json
 
-.PHONY: install run test lint typecheck pytest clean cluster bench bench-quick
+.PHONY: install run test lint typecheck jstest pytest clean cluster bench bench-quick
 
 install: $(INSTALLED) $(BROWSER_DEPS)
 
@@ -36,7 +36,12 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The browser client's DOM-free modules (static/js/), with Node's own test runner.
+jstest:
+	@command -v node >/dev/null || { echo "Node.js is needed for the browser client's tests"; exit 1; }
+	node --test tests/js/
+
+test: lint typecheck jstest pytest
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
