@@ -7,7 +7,7 @@
  */
 
 import { byId } from './dom.js';
-import { request, errorText } from './request.js';
+import { request } from './request.js';
 import { Timeline, toSeq } from './timeline.js';
 import { GapRepair } from './gaps.js';
 import { Outbox } from './outbox.js';
@@ -19,8 +19,7 @@ import { PendingView } from './pending-view.js';
 import { MemberList } from './members.js';
 import { Notices } from './notices.js';
 import { Composer } from './composer.js';
-
-const OLDER_LIMIT = 50;
+import { wireLoadOlder } from './older.js';
 
 const root = byId('room');
 const ROOM = root.dataset.room;
@@ -136,26 +135,12 @@ function goLive(io) {
     });
   }
 
-  const olderBtn = byId('load-older');
-  let loadingOlder = false;
-  olderBtn.addEventListener('click', async () => {
-    if (!timeline.canLoadOlder()) {
-      olderBtn.hidden = true;
-      return;
-    }
-    if (loadingOlder) return;
-    loadingOlder = true;
-    olderBtn.disabled = true;
-    const ack = await request(socket, 'history', { room: ROOM, before: timeline.oldest, limit: OLDER_LIMIT });
-    loadingOlder = false;
-    olderBtn.disabled = false;
-    if (!ack.ok) {
-      notices.error(errorText(ack, 'Could not load older messages.'));
-      return;
-    }
-    messages.keepingPosition(() => absorb(ack.messages));
-    timeline.olderLoaded(ack.has_more);
-    if (!timeline.canLoadOlder()) olderBtn.hidden = true;
+  wireLoadOlder(byId('load-older'), {
+    timeline,
+    messages,
+    fetchBefore: (before, limit) => request(socket, 'history', { room: ROOM, before, limit }),
+    absorb,
+    onError: (message) => notices.error(message),
   });
 
   session = new Session(socket, ROOM, timeline, {
