@@ -33,8 +33,7 @@ const timeline = new Timeline(ROOM, {
 const messages = new MessageList(byId('messages'), timeline, ME);
 const notices = new Notices(root, byId('connection'), byId('send-error'));
 
-messages.adopt();
-writeSeen(ME, ROOM, timeline.contiguous);
+messages.adopt();   // room-seen.js has marked these seen already
 messages.scrollToBottom();
 
 if (typeof window.io === 'function') goLive(window.io);
