@@ -21,7 +21,7 @@ BENCH_INSTALLED := $(VENV)/.bench-installed
 PIP_VERSION := 26.3
 UV_VERSION := 0.13.9
 
-.PHONY: install run test lint typecheck pytest clean cluster bench bench-quick lock screenshots
+.PHONY: install run test lint typecheck jstest pytest clean cluster bench bench-quick lock screenshots
 
 install: $(INSTALLED) $(BROWSER_DEPS)
 
@@ -83,7 +83,12 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The browser client's DOM-free modules (static/js/), with Node's own test runner.
+jstest:
+	@command -v node >/dev/null || { echo "Node.js is needed for the browser client's tests"; exit 1; }
+	node --test tests/js/
+
+test: lint typecheck jstest pytest
 
 # The README's pictures, docs/screenshots/room-375.png and room-1280.png: a team talking in
 # a room, in Chromium. Not part of `make test`, which writes no file of the checkout.

@@ -250,6 +250,7 @@ def test_two_people_register_log_in_and_talk_in_general(
     assert badge.inner_text() == "1"
     ada.locator('.room-list li[data-room="general"] a').click()
     wait_for_texts(ada, ["while you were away"])
+    wait_online(ada)  # the page's script has run, and marked what it shows as seen
     ada.goto("/rooms")
     assert ada.locator('.room-list li[data-room="general"] .unread').is_hidden()
 

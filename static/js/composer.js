@@ -1,0 +1,43 @@
+/*
+ * The message box: Enter sends, Shift+Enter is a new line, the box grows with its
+ * text, and every keystroke is reported for the typing indicator. Without the
+ * script the same form posts to the server.
+ */
+
+export class Composer {
+  // onSend(text) gets the trimmed text; onInput(hasText) follows every change.
+  constructor(form, textarea, { onSend, onInput }) {
+    Object.assign(this, { textarea, onSend });
+    // After a click on Send, the caret goes back to the box for the next message.
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.send();
+      textarea.focus();
+    });
+    textarea.addEventListener('keydown', (ev) => {
+      // Never interrupt an IME composition.
+      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
+        ev.preventDefault();
+        this.send();
+      }
+    });
+    textarea.addEventListener('input', () => {
+      this.fit();
+      onInput(Boolean(textarea.value.trim()));
+    });
+  }
+
+  send() {
+    const text = this.textarea.value.trim();
+    if (!text) return;
+    this.textarea.value = '';
+    this.fit();
+    this.onSend(text);
+  }
+
+  // Up to the CSS max-height, then the box scrolls.
+  fit() {
+    this.textarea.style.height = 'auto';
+    this.textarea.style.height = this.textarea.scrollHeight + 2 + 'px';
+  }
+}

@@ -1,0 +1,64 @@
+/*
+ * The member list (#members): who belongs to the room and who is online, kept
+ * alphabetical. A member who arrives live is drawn from #member-template, which
+ * has both endings the server renders ("you", or a "Message" button that opens
+ * the direct room); the copy keeps the one that applies.
+ */
+
+import { fromTemplate } from './dom.js';
+
+export class MemberList {
+  constructor(listEl, countEl, me) {
+    Object.assign(this, { el: listEl, countEl, me });
+  }
+
+  set(name, online) {
+    if (typeof name !== 'string' || !name) return;
+    const li = this.#find(name) || this.#add(name);
+    li.classList.toggle('online', Boolean(online));
+    li.classList.toggle('offline', !online);
+    li.querySelector('.state').textContent = online ? 'online' : 'offline';
+  }
+
+  // A join's list is the full picture: anyone it does not name is not here now.
+  update(members) {
+    const listed = new Set();
+    for (const member of members) {
+      if (!member || typeof member.username !== 'string') continue;
+      listed.add(member.username);
+      this.set(member.username, member.online);
+    }
+    for (const li of this.el.children) if (!listed.has(li.dataset.username)) this.set(li.dataset.username, false);
+  }
+
+  #find(name) {
+    for (const li of this.el.children) if (li.dataset.username === name) return li;
+    return null;
+  }
+
+  #add(name) {
+    const li = fromTemplate('member-template');
+    li.dataset.username = name;
+    li.querySelector('.name').textContent = name;
+    const direct = li.querySelector('form.dm');   // absent in a direct room
+    if (name === this.me) {
+      if (direct) direct.remove();
+    } else {
+      li.querySelector('.you').remove();
+      if (direct) {
+        direct.action = '/dm/' + encodeURIComponent(name);
+        direct.querySelector('button').setAttribute('aria-label', 'Message ' + name);
+      }
+    }
+    let before = null;
+    for (const other of this.el.children) {
+      if ((other.dataset.username || '').localeCompare(name) > 0) {
+        before = other;
+        break;
+      }
+    }
+    this.el.insertBefore(li, before);
+    if (this.countEl) this.countEl.textContent = String(this.el.children.length);
+    return li;
+  }
+}

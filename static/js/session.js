@@ -1,0 +1,96 @@
+/*
+ * Session: the page's Socket.IO connection and its place in the room. No DOM:
+ * what it has to say goes through the hooks.
+ *
+ * A new connection is a new socket in no room, so every connect joins again with
+ * `since` = the timeline's contiguous seq (docs/protocol.md §11 step 4). A busy
+ * server (`timeout`, `unavailable`) is retried with back-off; a refusal is final.
+ * Only one join counts: an answer to a join from an older connection is dropped.
+ */
+
+import { request, errorText } from './request.js';
+
+const JOIN_TIMEOUT_MS = 10000;
+const MAX_JOIN_DELAY_MS = 30000;
+const SERVER_DISCONNECT_RETRY_MS = 2000;
+
+export class Session {
+  joined = false;
+  #generation = 0;
+  #failures = 0;
+  #retryTimer = null;
+
+  // Hooks: onStatus(kind, text) with kind connecting | online | reconnecting | offline;
+  // onJoined(ack) once the room is joined; onLeft() when the connection drops;
+  // onRefused(message) when the server will not have us; onOutlived() when the
+  // room's history is shorter than what the page holds (a restored database).
+  constructor(socket, room, timeline, hooks) {
+    Object.assign(this, { socket, room, timeline }, hooks);
+    socket.on('connect', () => this.join());
+    socket.on('disconnect', (reason) => this.#dropped(reason));
+    socket.on('connect_error', (err) => {
+      // socket.active: the manager keeps retrying (network trouble). Otherwise the
+      // server refused us (the session ended, say) and retrying cannot help.
+      if (socket.active) this.onStatus('reconnecting', 'reconnecting…');
+      else this.onStatus('offline', 'offline: ' + ((err && err.message) || 'connection refused') + '. Log in again, then reload.');
+    });
+  }
+
+  // Joined on a live connection: events for the room may be sent.
+  online() {
+    return this.joined && this.socket.connected;
+  }
+
+  async join() {
+    const generation = ++this.#generation;
+    clearTimeout(this.#retryTimer);
+    this.joined = false;
+    this.onStatus('connecting', 'connecting…');
+    const since = this.timeline.contiguous;
+    const ack = await request(this.socket, 'join', { room: this.room, since }, { timeout: JOIN_TIMEOUT_MS });
+    if (generation !== this.#generation || !this.socket.connected) return;   // a newer connection took over
+    if (!ack.ok) {
+      this.#refused(ack);
+      return;
+    }
+    this.#failures = 0;
+    if (this.timeline.outlives(ack.last_seq)) {
+      this.onOutlived();
+      return;
+    }
+    this.joined = true;
+    this.onStatus('online', 'online');
+    this.onJoined(ack);
+  }
+
+  #refused(ack) {
+    const code = ack.error && ack.error.code;
+    if (code === 'timeout' || code === 'unavailable') {
+      const delay = Math.min(MAX_JOIN_DELAY_MS, 1000 * 2 ** this.#failures++);
+      this.onStatus('reconnecting', 'server busy: retrying in ' + Math.round(delay / 1000) + 's…');
+      this.#retryTimer = setTimeout(() => {
+        if (this.socket.connected) this.join();
+      }, delay);
+      return;
+    }
+    const message = errorText(ack, 'Could not join this room.');
+    this.onStatus('offline', 'offline: ' + message);
+    this.onRefused(message);
+  }
+
+  #dropped(reason) {
+    this.joined = false;
+    this.#generation += 1;
+    clearTimeout(this.#retryTimer);
+    this.onLeft();
+    if (reason === 'io server disconnect') {
+      // The server closed us on purpose; socket.io will not retry by itself. Try once more shortly.
+      this.onStatus('reconnecting', 'disconnected by the server, reconnecting…');
+      setTimeout(() => {
+        if (!this.socket.connected) this.socket.connect();
+      }, SERVER_DISCONNECT_RETRY_MS);
+    } else {
+      this.onStatus('reconnecting', 'reconnecting…');
+    }
+  }
+}
