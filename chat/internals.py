@@ -8,7 +8,7 @@ calls these functions and classes, never the private names.
 
 | reach-in | library (pinned) | relies on |
 | --- | --- | --- |
-| ``ObservedRedisManager`` | python-socketio 5.18.1 | ``PubSubManager._handle_emit`` and ``_handle_close_room`` run for every emit and close_room, local or from another process; ``RedisManager._redis_connect`` sets ``self.pubsub`` before each (re)subscription |
+| ``ObservedRedisManager`` | python-socketio 5.18.1 | ``PubSubManager._handle_emit`` and ``_handle_close_room`` run for every emit and close_room, local or from another process (so an emit can carry a command to every process); ``RedisManager._redis_connect`` sets ``self.pubsub`` before each (re)subscription |
 | ``is_pending_disconnect`` | python-socketio 5.18.1 | a real disconnect is marked pending (``is_connected`` false) before the handler runs |
 | ``abort_transport``, ``queued_packets`` | python-engineio 4.15.1 | ``Server.sockets`` maps Engine.IO sids to sockets; ``Socket.close(abort=True)`` drops without a close packet; ``Socket.queue`` holds unsent packets |
 | ``has_socket_session`` | Flask-SocketIO 5.7.0 | after connect, each event's environ carries ``saved_session``, the socket's copy of the session |
@@ -28,6 +28,10 @@ from geventwebsocket.handler import WebSocketHandler
 
 log = logging.getLogger("parley.internals")
 
+# Emits named with this prefix are commands from one process to every process (through the
+# queue, as any emit travels), handled by ``on_command`` and never delivered to a socket.
+COMMAND_PREFIX = "parley:"
+
 
 class ObservedRedisManager(socketio.RedisManager):
     """python-socketio's Redis manager, telling a subclass what reaches this process.
@@ -45,6 +49,9 @@ class ObservedRedisManager(socketio.RedisManager):
     def on_subscribed(self) -> None:
         """The subscriber (re)subscribed to the queue's channel: after a Redis outage too."""
 
+    def on_command(self, event: str, data: Any) -> None:
+        """A server-only event (named ``COMMAND_PREFIX…``) reached this process; no client gets it."""
+
     def emit_here(self, event: str, data: Any, room: str) -> None:
         """Emit to this process's sockets in ``room`` only, bypassing Redis (public ``ignore_queue``)."""
         self.emit(event, data, namespace="/", room=room, ignore_queue=True)
@@ -53,7 +60,11 @@ class ObservedRedisManager(socketio.RedisManager):
         data = message.get("data")
         if isinstance(data, list) and len(data) == 1:  # emit arguments travel as a list
             data = data[0]
-        self.on_emit_here(str(message.get("event")), data)
+        event = str(message.get("event"))
+        if event.startswith(COMMAND_PREFIX):
+            self.on_command(event, data)
+            return
+        self.on_emit_here(event, data)
         super()._handle_emit(message)
 
     def _handle_close_room(self, message: dict[str, Any]) -> None:

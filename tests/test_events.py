@@ -424,7 +424,8 @@ def test_a_message_costs_only_its_writes(
     ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient], app: Flask, backend: str
 ) -> None:
     """The hot path's budget: the user and the public room come from the process's copies, so
-    a message is the seq bump and the insert (one statement on PostgreSQL), nothing else."""
+    a message is the seq bump, the insert and the sender's read mark (one statement on
+    PostgreSQL), nothing else: no write per recipient."""
     ada_sock, _bob_sock = ada_and_bob_in_general
     assert send(ada_sock, "warm", "w1")["ok"]
     statements: list[str] = []
@@ -439,4 +440,4 @@ def test_a_message_costs_only_its_writes(
         assert send(ada_sock, "counted", "c1")["ok"]
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert statements == (["WITH"] if backend == "postgresql" else ["UPDATE", "INSERT"])
+    assert statements == (["WITH"] if backend == "postgresql" else ["UPDATE", "INSERT", "UPDATE"])

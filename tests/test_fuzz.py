@@ -76,6 +76,7 @@ SUCCESS_KEYS = {
         "last_rev",
         "changed",
         "changes_truncated",
+        "last_read_seq",
     },
     "leave": {"ok"},
     "message": {"ok", "message", "duplicate"},
@@ -84,6 +85,7 @@ SUCCESS_KEYS = {
     "edit": {"ok", "message"},
     "delete": {"ok", "message"},
     "react": {"ok", "message"},
+    "read": {"ok", "last_read_seq"},
 }
 EVENTS = tuple(SUCCESS_KEYS)
 # A client may not emit these two: Socket.IO reserves them (see the tests below).
@@ -266,6 +268,7 @@ def payloads(event: str, slugs: tuple[str, ...]) -> st.SearchStrategy[Any]:
         "edit": payload(room=room, seq=SEQ, text=TEXT),
         "delete": payload(room=room, seq=SEQ),
         "react": payload(room=room, seq=SEQ, emoji=EMOJI, on=ON),
+        "read": payload(room=room, seq=SEQ),
     }[event]
 
 

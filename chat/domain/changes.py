@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import emoji as emoji_data
 
 from chat import live
-from chat.domain import store
+from chat.domain import mentions, store
 from chat.domain.errors import BAD_REQUEST, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.messages import clean_text
 from chat.domain.rendering import render
@@ -40,6 +40,7 @@ class Changed:
 def edit(room: Room, by: User, seq: int, text: str) -> Changed:
     """Replace the text of ``by``'s own message at ``seq``; re-rendered, stamped ``edited_at``."""
     text = clean_text(text)
+    named = mentions.named_users(text)
 
     def apply(message: Message) -> bool:
         _own(message, by, "edit")
@@ -47,7 +48,10 @@ def edit(room: Room, by: User, seq: int, text: str) -> Changed:
             raise ChatError(BAD_REQUEST, "A deleted message cannot be edited.")
         if message.text == text:
             return False
-        message.text, message.html, message.edited_at = text, render(text), utcnow()
+        message.text, message.html, message.edited_at = text, render(text, mentions.as_names(named)), utcnow()
+        mentions.record(
+            message.id, room.id, message.seq, mentions.members_named(room.id, message.html, named)
+        )
         return True
 
     return _change(room, by, seq, apply)
@@ -62,6 +66,7 @@ def delete(room: Room, by: User, seq: int) -> Changed:
             return False
         message.text, message.html, message.deleted = "", "", True
         message.reactions.clear()
+        mentions.record(message.id, room.id, message.seq, [])
         return True
 
     return _change(room, by, seq, apply)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chat import live
-from chat.domain import accounts, store
+from chat.domain import accounts, mentions, store
 from chat.domain.errors import BAD_REQUEST, EMPTY, NOT_FOUND, RATE_LIMITED, TOO_LONG, ChatError
 from chat.domain.rendering import render
 from chat.extensions import db
@@ -34,6 +34,7 @@ class Posted:
 
     message: Message
     duplicate: bool
+    mentioned: tuple[int, ...] = ()  # ids of the members named in a new message
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,10 @@ def post_message(
         if retry is not None:
             return retry
         raise
-    new = store.NewMessage(room.id, author.id, client_id, text, render(text), utcnow(), reply_to)
+    named = mentions.named_users(text)
+    new = store.NewMessage(
+        room.id, author.id, client_id, text, render(text, mentions.as_names(named)), utcnow(), reply_to
+    )
     try:
         stored = store.insert_message(new)
     except IntegrityError:
@@ -132,7 +136,16 @@ def post_message(
         db.session.rollback()
         raise
     MESSAGES_STORED.inc()
-    return Posted(_as_stored(room, author, new, stored), duplicate=False)
+    return Posted(_as_stored(room, author, new, stored), False, _record_mentions(new, stored, named))
+
+
+def _record_mentions(new: store.NewMessage, stored: store.Stored, named: dict[str, User]) -> tuple[int, ...]:
+    if not named:
+        return ()
+    members = mentions.members_named(new.room_id, new.html, named)
+    mentions.record(stored.id, new.room_id, stored.seq, members)
+    db.session.commit()
+    return tuple(members)
 
 
 def _as_stored(room: Room, author: User, new: store.NewMessage, stored: store.Stored) -> Message:
@@ -170,8 +183,14 @@ def send(
     """
     posted = post_message(room, author, text, client_id, reply_to=reply_to, throttle=_message_token(author))
     if not posted.duplicate:
-        emit.message_stored(posted.message.to_dict(), skip_sid=skip_sid)
+        _broadcast(posted, skip_sid)
     return posted
+
+
+def _broadcast(posted: Posted, skip_sid: str | None = None) -> None:
+    message = posted.message
+    emit.message_stored(message.to_dict(), skip_sid=skip_sid)
+    emit.message_activity(message.room.slug, message.seq, list(posted.mentioned))
 
 
 def _message_token(author: User) -> Callable[[], None]:
@@ -185,7 +204,7 @@ def _message_token(author: User) -> Callable[[], None]:
 def announce(room: Room, text: str) -> Posted:
     """Post ``text`` in ``room`` as the system user and broadcast it (the ``flask announce`` command)."""
     posted = post_message(room, accounts.system_user(), text, f"announce-{uuid.uuid4().hex}")
-    emit.message_stored(posted.message.to_dict())
+    _broadcast(posted)
     return posted
 
 

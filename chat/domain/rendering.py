@@ -15,12 +15,23 @@ plain paragraphs, and bare URLs are linked only with a scheme or ``www.``.
 from __future__ import annotations
 
 import re
+from html import escape
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 
-TAGS = {"p", "br", "strong", "em", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a"}
-ATTRIBUTES: dict[str, set[str]] = {"*": set(), "a": {"href"}, "ol": {"start"}}  # "*": on every tag
+TAGS = {"p", "br", "strong", "em", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span"}
+ATTRIBUTES: dict[str, set[str]] = {
+    "*": set(),
+    "a": {"href"},
+    "ol": {"start"},
+    "span": {"data-user"},
+}  # "*": every tag
+CLASSES = {"span": {"mention"}}
+# "@name" of a username ([A-Za-z0-9_.-]), not inside a word or an e-mail address.
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.-]{1,32})")
 URL_SCHEMES = {"http", "https", "mailto"}
 # Past this much markup a text is shown as plain paragraphs (see the module's note); a
 # bare URL costs the linker about as much as 25 markup characters cost the parser.
@@ -40,7 +51,60 @@ def _rich() -> MarkdownIt:
     if parser.linkify is None:  # linkify-it-py is a dependency; without it nothing is linked
         raise RuntimeError("linkify-it-py is not installed")
     parser.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+    parser.core.ruler.push("mentions", _mark_mentions)
     return parser
+
+
+def _mark_mentions(state: StateCore) -> None:
+    """Wrap ``@name`` of the usernames in ``env["mentions"]`` (lowercase -> username) in a span."""
+    names: dict[str, str] = state.env.get("mentions") or {}
+    if not names:
+        return
+    for block in state.tokens:
+        if block.type == "inline" and block.children:
+            block.children = [piece for token in block.children for piece in _split_mentions(token, names)]
+
+
+def _split_mentions(token: Token, names: dict[str, str]) -> list[Token]:
+    if token.type != "text" or "@" not in token.content:
+        return [token]
+    pieces, start = [], 0
+    for found in MENTION.finditer(token.content):
+        username = names.get(mentioned_name(found.group(1), names) or "")
+        if username is None:
+            continue
+        end = found.start() + 1 + len(username)
+        pieces.append(Token("text", "", 0, content=token.content[start : found.start()]))
+        markup = f'<span class="mention" data-user="{username}">{escape(token.content[found.start() : end])}</span>'
+        pieces.append(Token("html_inline", "", 0, content=markup))
+        start = end
+    pieces.append(Token("text", "", 0, content=token.content[start:]))
+    return pieces
+
+
+def mentioned_name(raw: str, names: dict[str, str] | set[str]) -> str | None:
+    """The lowercase username ``@raw`` names: itself, or without the dots and dashes a sentence ends with."""
+    candidate = raw.lower()
+    while candidate:
+        if candidate in names:
+            return candidate
+        if candidate[-1] not in ".-":
+            return None
+        candidate = candidate[:-1]
+    return None
+
+
+def mention_candidates(text: str) -> set[str]:
+    """Every lowercase name that an ``@`` in ``text`` might mean (trailing dots and dashes dropped too)."""
+    found = set()
+    for raw in MENTION.findall(text):
+        name = raw.lower()
+        while name:
+            found.add(name)
+            if name[-1] not in ".-":
+                break
+            name = name[:-1]
+    return found
 
 
 RICH = _rich()
@@ -48,6 +112,7 @@ PLAIN = MarkdownIt("zero", {"breaks": True}).enable(["newline", "paragraph"])
 SANITISER = nh3.Cleaner(
     tags=TAGS,
     attributes=ATTRIBUTES,
+    allowed_classes=CLASSES,
     url_schemes=URL_SCHEMES,
     link_rel="noopener noreferrer nofollow",
     set_tag_attribute_values={"a": {"target": "_blank"}},
@@ -55,7 +120,11 @@ SANITISER = nh3.Cleaner(
 )
 
 
-def render(text: str) -> str:
-    """The sanitised HTML of ``text``; links open in a new tab with no referrer and no follow."""
+def render(text: str, mentions: dict[str, str] | None = None) -> str:
+    """The sanitised HTML of ``text``; links open in a new tab with no referrer and no follow.
+
+    ``mentions`` maps the lowercase names of existing users to their usernames:
+    their ``@name`` is marked, others stay text.
+    """
     dense = len(MARKUP_CHARS.findall(text)) + URL_WEIGHT * text.count("://") > MAX_MARKUP
-    return SANITISER.clean((PLAIN if dense else RICH).render(text)).strip()
+    return SANITISER.clean((PLAIN if dense else RICH).render(text, {"mentions": mentions or {}})).strip()

@@ -11,6 +11,7 @@ from chat import live
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
+from chat.fanout import emit, following
 from chat.models import Membership, Room, User
 
 SLUG_RE = re.compile(r"[a-z0-9-]{1,64}")  # used with fullmatch
@@ -78,6 +79,23 @@ def find_room(slug: str) -> Room | None:
     )
 
 
+def member_slugs(user: User) -> list[str]:
+    """The slugs of every room ``user`` is a member of (one query: a socket follows them all)."""
+    return list(
+        db.session.scalars(
+            select(Room.slug)
+            .join(Membership, Membership.room_id == Room.id)
+            .where(Membership.user_id == user.id)
+        )
+    )
+
+
+def is_member(slug: str, user: User) -> bool:
+    """Whether ``user`` is a member of the room at ``slug``."""
+    room = find_room(slug)
+    return room is not None and room.has_member(user)
+
+
 def members_with_presence(room: Room) -> list[dict[str, object]]:
     """The room's members by name, each with whether they are online in it (the contract's list)."""
     online = live.presence().online(room.slug)
@@ -98,12 +116,15 @@ def admit(room: Room, user: User) -> bool:
     """Make ``user`` a member of ``room``; True if they were not one yet. Idempotent."""
     if room.has_member(user):
         return False
-    db.session.add(Membership(room_id=room.id, user_id=user.id))
+    # A new member has read what was said before they came.
+    db.session.add(Membership(room_id=room.id, user_id=user.id, last_read_seq=room.last_seq))
     try:
         db.session.commit()
     except IntegrityError:  # another socket of the same user admitted them first
         db.session.rollback()
         return False
+    following.follow(user.id, room.slug)
+    emit.message_activity_for(user.id, room.slug, room.last_seq)
     return True
 
 

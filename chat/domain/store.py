@@ -18,10 +18,11 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 
 from chat.extensions import db
-from chat.models import Message, Room
+from chat.models import Membership, Message, Room
 
 MESSAGES = Message.__table__
 ROOMS = Room.__table__
+MEMBERSHIPS = Membership.__table__
 
 # The hot path's statements, built once: constructing a statement costs more
 # Python than executing it, and a prebuilt one keeps its compiled form cached.
@@ -32,7 +33,7 @@ BUMP_SEQ = (
     update(ROOMS)
     .where(ROOMS.c.id == bindparam("bumped_room"))
     .values(last_seq=ROOMS.c.last_seq + 1, last_rev=ROOMS.c.last_rev + 1)
-    .returning(ROOMS.c.last_seq, ROOMS.c.last_rev)
+    .returning(ROOMS.c.id, ROOMS.c.last_seq, ROOMS.c.last_rev)
 )
 BUMP_REV = (
     update(ROOMS)
@@ -41,7 +42,27 @@ BUMP_REV = (
     .returning(ROOMS.c.last_rev)
 )
 INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
+# Posting marks the room read up to one's own message (forward only): one's own messages are never unread.
+MARK_POSTED = (
+    update(MEMBERSHIPS)
+    .where(
+        MEMBERSHIPS.c.room_id == bindparam("read_room"),
+        MEMBERSHIPS.c.user_id == bindparam("reader"),
+        MEMBERSHIPS.c.last_read_seq < bindparam("read_up_to"),
+    )
+    .values(last_read_seq=bindparam("read_up_to"))
+)
 _bumped = BUMP_SEQ.cte("bumped")
+_marked = (
+    update(MEMBERSHIPS)
+    .where(
+        MEMBERSHIPS.c.room_id == _bumped.c.id,
+        MEMBERSHIPS.c.user_id == bindparam("new_user_id"),
+        MEMBERSHIPS.c.last_read_seq < _bumped.c.last_seq,
+    )
+    .values(last_read_seq=_bumped.c.last_seq)
+    .cte("marked")
+)
 # PostgreSQL: bump and insert in one statement (see _store_in_one_statement).
 BUMP_AND_INSERT = (
     insert(MESSAGES)
@@ -54,6 +75,7 @@ BUMP_AND_INSERT = (
         ),
     )
     .returning(MESSAGES.c.id, MESSAGES.c.seq, MESSAGES.c.rev)
+    .add_cte(_marked)
 )
 
 
@@ -98,9 +120,10 @@ def _store(new: NewMessage) -> Stored:
     handler's cost.
     """
     connection = db.session.connection()
-    seq, rev = connection.execute(BUMP_SEQ, {"bumped_room": new.room_id}).one()
+    _room, seq, rev = connection.execute(BUMP_SEQ, {"bumped_room": new.room_id}).one()
     row = asdict(new) | {"seq": seq, "rev": rev}
     message_id: int = connection.execute(INSERT_MESSAGE, row).scalar_one()
+    connection.execute(MARK_POSTED, {"read_room": new.room_id, "reader": new.user_id, "read_up_to": seq})
     db.session.commit()
     return Stored(message_id, seq, rev)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from chat.fanout import emit, repair
+from chat.fanout import emit, following, repair
 from chat.fanout.queue import RedisQueue
 from chat.fanout.upkeep import Upkeep
 from chat.live.redis_client import fail_fast_options
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> RedisQueue | None:
         redis_options=fail_fast_options(),
         on_resubscribed=lambda delivered: repair.redeliver(app, delivered),
         on_closed=emit.room_closed,
+        on_command=lambda event, data: following.on_command(app, event, data),
     )
 
 

@@ -30,6 +30,16 @@ def channel(slug: str) -> str:
     return f"room:{slug}"
 
 
+def user_channel(user_id: int) -> str:
+    """The Socket.IO room of every socket of one user, on any page, on any process."""
+    return f"user:{user_id}"
+
+
+def activity_channel(slug: str) -> str:
+    """The Socket.IO room of the sockets of a room's members that have not joined it (their sidebars)."""
+    return f"activity:{slug}"
+
+
 def login_channel(login_id: str) -> str:
     """The Socket.IO room of every socket opened with one login (one browser's session)."""
     return f"{LOGIN_PREFIX}{login_id}"
@@ -39,6 +49,36 @@ def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None
     """A committed message, to everyone in its room but the sending socket."""
     MESSAGES_BROADCAST.inc()
     socketio.emit("message", message, to=channel(message["room"]), skip_sid=skip_sid)
+
+
+def message_activity(slug: str, last_seq: int, mentioned: list[int]) -> None:
+    """A message was stored in ``slug``: members' sockets elsewhere update their counts.
+
+    One emit reaches every member's socket that has not joined the room (they
+    follow its activity channel); each mentioned member's sockets also get
+    ``mention: true``.
+    """
+    socketio.emit(
+        "activity", {"room": slug, "last_seq": last_seq, "mention": False}, to=activity_channel(slug)
+    )
+    for user_id in mentioned:
+        socketio.emit(
+            "activity", {"room": slug, "last_seq": last_seq, "mention": True}, to=user_channel(user_id)
+        )
+
+
+def message_activity_for(user_id: int, slug: str, last_seq: int) -> None:
+    """A room appeared for ``user_id`` (they were added, or a direct room was opened): their sidebars learn of it."""
+    socketio.emit(
+        "activity", {"room": slug, "last_seq": last_seq, "mention": False}, to=user_channel(user_id)
+    )
+
+
+def read_moved(user_id: int, slug: str, last_read_seq: int, skip_sid: str | None = None) -> None:
+    """``user_id`` read ``slug`` up to ``last_read_seq``: their other sockets clear the badge."""
+    socketio.emit(
+        "read", {"room": slug, "last_read_seq": last_read_seq}, to=user_channel(user_id), skip_sid=skip_sid
+    )
 
 
 def message_changed(message: dict[str, Any]) -> None:

@@ -32,12 +32,14 @@ class RedisQueue(ObservedRedisManager):
         *args: Any,
         on_resubscribed: Callable[[dict[str, Delivered]], None] | None = None,
         on_closed: Callable[[str], None] | None = None,
+        on_command: Callable[[str, Any], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.delivered: dict[str, Delivered] = {}  # rooms joined here -> how far their events reached
         self.on_resubscribed = on_resubscribed
         self.on_closed = on_closed
+        self.command_handler = on_command
         self._subscriptions = 0
 
     def joined_at(self, slug: str, seq: int, rev: int) -> None:
@@ -51,6 +53,11 @@ class RedisQueue(ObservedRedisManager):
             seq, rev = data.get("seq"), data.get("rev")
             if position is not None and isinstance(seq, int) and isinstance(rev, int):
                 position.note(seq if event == "message" else 0, rev)
+
+    def on_command(self, event: str, data: Any) -> None:
+        """Hand a server-only emit to the app's handler."""
+        if self.command_handler is not None:
+            self.command_handler(event, data)
 
     def on_room_closed(self, room: str) -> None:
         """Hand a closed room to ``on_closed`` (a logout's login room)."""

@@ -6,7 +6,6 @@ it: a client that reconnects elsewhere re-joins with ``since``.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 
@@ -21,27 +20,32 @@ class SocketState:
 
 
 class SocketRegistry:
-    """Every socket of this process by sid, with a count per user kept alongside."""
+    """Every socket of this process by sid, with each user's sids kept alongside."""
 
     def __init__(self) -> None:
         self._sockets: dict[str, SocketState] = {}
-        self._per_user: Counter[int] = Counter()  # counted as sockets come and go, never scanned
+        self._by_user: dict[int, set[str]] = {}  # kept as sockets come and go, never scanned
 
     def connected(self, sid: str, user_id: int, username: str) -> SocketState:
         """Record a new socket of ``user_id`` (replacing any stale state under the same sid)."""
         self.disconnected(sid)
         state = self._sockets[sid] = SocketState(user_id, username)
-        self._per_user[user_id] += 1
+        self._by_user.setdefault(user_id, set()).add(sid)
         return state
 
     def disconnected(self, sid: str) -> SocketState | None:
         """Forget ``sid``; its state, or None if it was not here."""
         state = self._sockets.pop(sid, None)
         if state is not None:
-            self._per_user[state.user_id] -= 1
-            if self._per_user[state.user_id] <= 0:
-                del self._per_user[state.user_id]
+            sids = self._by_user.get(state.user_id, set())
+            sids.discard(sid)
+            if not sids:
+                self._by_user.pop(state.user_id, None)
         return state
+
+    def sids_of(self, user_id: int) -> list[str]:
+        """The sids of ``user_id``'s sockets on this process."""
+        return list(self._by_user.get(user_id, ()))
 
     def get(self, sid: str) -> SocketState | None:
         """The state of socket ``sid``, if this process holds it."""
@@ -49,7 +53,7 @@ class SocketRegistry:
 
     def count_for(self, user_id: int) -> int:
         """How many sockets ``user_id`` has open on this process."""
-        return self._per_user[user_id]
+        return len(self._by_user.get(user_id, ()))
 
     def sids(self) -> list[str]:
         """Every socket id held here (a copy: sockets come and go while callers iterate)."""

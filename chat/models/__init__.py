@@ -1,6 +1,6 @@
 """The chat's tables: users, rooms, memberships, messages and reactions."""
 
-from chat.models.messages import Message, Reaction
+from chat.models.messages import Mention, Message, Reaction
 from chat.models.rooms import ROOM_KINDS, Membership, Room, RoomPosition
 from chat.models.time import iso_utc, utcnow
 from chat.models.users import User
@@ -8,6 +8,7 @@ from chat.models.users import User
 __all__ = [
     "ROOM_KINDS",
     "Membership",
+    "Mention",
     "Message",
     "Reaction",
     "Room",

@@ -94,7 +94,7 @@ class RoomPosition:
 
 
 class Membership(db.Model):  # type: ignore[name-defined]
-    """A user's membership of a room: who may read a private or direct room."""
+    """A user's membership of a room: who may read a private or direct room, and how far they read."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("room_id", "user_id"),)
@@ -103,6 +103,8 @@ class Membership(db.Model):  # type: ignore[name-defined]
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The highest seq this member has read: unread = room.last_seq - this. It only moves forward.
+    last_read_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     room: Mapped[Room] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

@@ -17,10 +17,10 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from chat import fanout, live
 from chat.decorators import socket_event
-from chat.domain import changes, messages, rooms
+from chat.domain import joining, rooms
 from chat.domain.errors import BAD_REQUEST, NOT_FOUND, ChatError
 from chat.extensions import socketio
-from chat.fanout import emit
+from chat.fanout import emit, following
 from chat.internals import is_pending_disconnect
 from chat.live import SocketState
 from chat.rooms.payloads import bool_field, seq_field, text_field
@@ -52,6 +52,7 @@ def on_connect(_auth: object = None) -> Ack | None:
         log.info("connect refused: %s has too many sockets", current_user.username)
         raise ConnectionRefusedError("Too many open connections for this user; close some tabs.")
     registry.connected(current_sid(), current_user.id, current_user.username)
+    following.start(current_sid(), current_user.id, rooms.member_slugs(current_user))
     fanout.upkeep().ensure_running()
     login_id = session.get("login")
     if isinstance(login_id, str):  # so that logging out ends this socket too
@@ -90,29 +91,16 @@ def on_join(payload: dict[str, Any]) -> Ack:
     room = rooms.enter(current_user, slug)
     sid: str = current_sid()
     # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq
-    # and rev), and read where the room stands first: whatever commits later reaches this socket live.
+    # and rev); the room's activity now arrives as its messages, not as sidebar counts.
     join_room(emit.channel(slug))
+    leave_room(emit.activity_channel(slug))
     state.rooms.add(slug)
     first = live.presence().arrive(slug, state.username, sid)
-    last_seq, last_rev = room.last_seq, room.last_rev
-    page = messages.recent(room, since)
-    changed, truncated = (
-        ([], False) if since is None or since_rev is None else changes.changed_since(room, since, since_rev)
-    )
-    newest = page.messages[-1].seq if page.messages else 0
-    emit.joined_at(slug, max(newest, last_seq), last_rev)
+    seen = joining.view(room, current_user, since, since_rev)
+    emit.joined_at(slug, seen.last_seq, seen.last_rev)
     if first:
         emit.presence_changed(slug, state.username, True)
-    return {
-        "room": room.summary(),
-        "members": rooms.members_with_presence(room),
-        "messages": [m.to_dict() for m in page.messages],
-        "has_more": page.has_more,
-        "last_seq": max(newest, last_seq),
-        "last_rev": last_rev,
-        "changed": [m.to_dict() for m in changed],
-        "changes_truncated": truncated,
-    }
+    return seen.ack()
 
 
 @socket_event("leave")
@@ -126,6 +114,8 @@ def on_leave(payload: dict[str, Any]) -> Ack:
             raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
         return {}
     depart(current_sid(), state, slug)
+    if rooms.is_member(slug, current_user):  # the sidebar follows the room again
+        join_room(emit.activity_channel(slug))
     return {}
 
 

@@ -1,4 +1,4 @@
-"""Socket.IO events of messages: send, read history, edit, delete, react.
+"""Socket.IO events of messages: send, read history, edit, delete, react, mark read.
 
 Each handler parses, checks that this socket joined the room (which
 re-checks the user's access), calls one domain function and answers with
@@ -12,7 +12,8 @@ from typing import Any
 from flask_login import current_user
 
 from chat.decorators import socket_event
-from chat.domain import changes, messages, rooms
+from chat.domain import changes, messages, reading, rooms
+from chat.domain.errors import BAD_REQUEST, ChatError
 from chat.rooms.payloads import bool_field, required_seq, seq_field, text_field
 from chat.rooms.sockets import Ack, acknowledged, current_sid, joined_room, stop_typing, this_socket
 
@@ -69,3 +70,15 @@ def on_react(payload: dict[str, Any]) -> Ack:
     seq, emoji, on = required_seq(payload, "seq"), text_field(payload, "emoji"), bool_field(payload, "on")
     changed = changes.react(room, current_user, seq, emoji, on)
     return {"message": changed.message.to_dict()}
+
+
+@socket_event("read")
+@acknowledged
+def on_read(payload: dict[str, Any]) -> Ack:
+    """A client has shown the room up to ``seq``: the user's mark moves forward; their other sockets hear."""
+    room = joined_room(text_field(payload, "room"))
+    seq = seq_field(payload, "seq")
+    if seq is None:
+        raise ChatError(BAD_REQUEST, "'seq' must be the seq read up to.")
+    mark, _moved = reading.mark_read(room, current_user, seq, skip_sid=current_sid())
+    return {"last_read_seq": mark}

@@ -1,0 +1,61 @@
+"""What a socket learns when it joins a room: where the room stands and what it missed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chat.domain import changes, messages, reading, rooms
+from chat.models import Message, Room, User
+
+
+@dataclass(frozen=True)
+class JoinView:
+    """The room as one join sees it (the contract's join acknowledgement, less ``ok``)."""
+
+    room: Room
+    members: list[dict[str, object]]
+    page: messages.Page
+    last_seq: int
+    last_rev: int
+    last_read_seq: int
+    changed: list[Message]
+    changes_truncated: bool
+
+    def ack(self) -> dict[str, Any]:
+        """The acknowledgement's fields."""
+        return {
+            "room": self.room.summary(),
+            "members": self.members,
+            "messages": [m.to_dict() for m in self.page.messages],
+            "has_more": self.page.has_more,
+            "last_seq": self.last_seq,
+            "last_rev": self.last_rev,
+            "last_read_seq": self.last_read_seq,
+            "changed": [m.to_dict() for m in self.changed],
+            "changes_truncated": self.changes_truncated,
+        }
+
+
+def view(room: Room, user: User, since: int | None, since_rev: int | None) -> JoinView:
+    """Read the room for a joining socket that holds up to ``since`` (and changes up to ``since_rev``).
+
+    Where the room stands is read first: whatever commits later reaches the
+    socket live (it subscribed before this), and clients drop what they hold.
+    """
+    last_seq, last_rev = room.last_seq, room.last_rev
+    page = messages.recent(room, since)
+    changed, truncated = (
+        ([], False) if since is None or since_rev is None else changes.changed_since(room, since, since_rev)
+    )
+    newest = page.messages[-1].seq if page.messages else 0
+    return JoinView(
+        room=room,
+        members=rooms.members_with_presence(room),
+        page=page,
+        last_seq=max(newest, last_seq),
+        last_rev=last_rev,
+        last_read_seq=reading.read_mark(room, user),
+        changed=changed,
+        changes_truncated=truncated,
+    )
