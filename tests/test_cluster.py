@@ -22,9 +22,9 @@ import pytest
 import redis
 
 from deploy.cluster import Cluster
-from tests.support.chat_client import ResumingClient, wait_until
+from tests.support.chat_client import ChatClient, Recorder, ResumingClient, wait_until
 from tests.support.cluster import PrivateRedis, held_messages, local_cluster, require_nginx, stored_messages
-from tests.support.forms import login_cookie, logout, register_cookie
+from tests.support.forms import FormSession, login_cookie, logout, register_cookie
 from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
 from tests.support.tcp_proxy import TcpProxy
 
@@ -354,6 +354,43 @@ def test_a_client_back_on_another_instance_gets_each_change_made_while_away_once
         assert back.messages[liked]["reactions"] == [{"emoji": "\U0001f389", "usernames": ["editor"]}]
     finally:
         close_all(opened)
+
+
+def test_a_read_and_a_new_membership_reach_the_persons_sockets_on_every_instance(cluster: Cluster) -> None:
+    """Read marks clear badges everywhere, and a room one was added to is followed on every
+    instance at once: its activity reaches sidebars held by other processes."""
+    first, second, third = (member.url for member in cluster.members)
+    reader_cookie, owner_cookie = (
+        register_cookie(cluster.url, "reader"),
+        register_cookie(cluster.url, "owner"),
+    )
+    owner = ResumingClient(first, owner_cookie)
+    reading_tab = ResumingClient(second, reader_cookie).connect()
+    sidebar = Recorder("reader's other tab")
+    other_tab = ChatClient(third, login_cookie(cluster.url, "reader"), recorder=sidebar).connect()
+    try:
+        owner.connect()
+        seq = owner.send("please read", "please-read")["message"]["seq"]
+        assert reading_tab.ask("read", {"room": "general", "seq": seq})["last_read_seq"] == seq
+        sidebar.wait_event("read", lambda e: e == {"room": "general", "last_read_seq": seq}, timeout=1.0)
+        with FormSession(cluster.url, owner_cookie) as page:
+            assert page.submit("/rooms", {"name": "Launch plan", "private": "1"}).status_code == 302
+            added = page.submit(
+                "/r/launch-plan/members", {"username": "reader"}, token=page.token("/r/launch-plan")
+            )
+            assert added.status_code == 302
+        sidebar.wait_event("activity", lambda e: e["room"] == "launch-plan", timeout=5.0)
+        planner = ResumingClient(first, owner_cookie, room="launch-plan").connect()
+        try:
+            planner.send("first item", "plan-1")
+            sidebar.wait_event(
+                "activity", lambda e: e == {"room": "launch-plan", "last_seq": 1, "mention": False}
+            )
+        finally:
+            planner.close()
+    finally:
+        close_all([owner, reading_tab])
+        other_tab.close()
 
 
 def test_a_change_whose_publish_was_lost_still_reaches_every_instance(cluster: Cluster) -> None:
