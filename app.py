@@ -32,4 +32,5 @@ except ConfigError as unsafe:
     sys.exit(f"parley: refusing to start: {unsafe}")
 
 if __name__ == "__main__":
+    print(f"Parley serves http://{app.config['HOST']}:{app.config['PORT']}", flush=True)
     socketio.run(app, host=app.config["HOST"], port=app.config["PORT"])

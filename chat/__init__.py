@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_compress import Compress
 
-from chat import auth, cli, config, error_pages, fanout, health, live, logs, runtime, security
+from chat import assets, auth, cli, config, error_pages, fanout, health, live, logs, runtime, security
 from chat.domain.snapshots import Snapshots
 from chat.extensions import csrf, db, migrate, socketio
 from chat.rooms import bp as rooms_bp
@@ -23,10 +25,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder=os.path.join(ROOT, "templates"),
-        static_folder=os.path.join(ROOT, "static"),
+        static_folder=None,  # served versioned by chat.assets
     )
     _configure(app, test_config)
     logs.setup(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    assets.init_app(app, Path(ROOT) / "static")
+    Compress(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
@@ -52,7 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         )
     cli.init_app(app)
     security.init_app(app)
-    for blueprint in (health.bp, auth.bp, rooms_bp, search_bp):
+    for blueprint in (health.bp, assets.bp, auth.bp, rooms_bp, search_bp):
         app.register_blueprint(blueprint)
     error_pages.register(app)
     if app.config["PRODUCTION"]:

@@ -7,16 +7,21 @@ import logging
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import default_exceptions
 
 from chat.extensions import db
 
 log = logging.getLogger("parley")
+_WERKZEUG_TEXT = {code: error.description for code, error in default_exceptions.items()}
 
+# Each refusal in the app's own words: a title, and a sentence used when the refusal carries none.
 MESSAGES = (
-    (400, "Bad request."),
-    (403, "This room is for its members only."),
-    (404, "Not found."),
-    (405, "Method not allowed."),
+    (400, "That request did not make sense", "Something in it was missing or malformed."),
+    (403, "Not for you", "This room is for its members only."),
+    (404, "Nothing here", "There is no such page or room; the address may be mistyped, or it was removed."),
+    (405, "Not like that", "This address does not take that kind of request."),
+    (413, "Too large", "That was more than a form here takes."),
+    (429, "Slow down", "Too many requests in a short time; wait a minute and try again."),
 )
 
 
@@ -26,14 +31,21 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:
         return render_template(
-            "error.html", status=400, message=f"{error.description} Reload the page and try again."
+            "error.html",
+            status=400,
+            title="This form has expired",
+            message=f"{error.description} Reload the page and try again.",
         ), 400
 
-    for status, message in MESSAGES:
+    for status, title, sentence in MESSAGES:
 
-        def page(error: Exception, status: int = status, message: str = message) -> tuple[str, int]:
+        def page(
+            error: Exception, status: int = status, title: str = title, sentence: str = sentence
+        ) -> tuple[str, int]:
             description = getattr(error, "description", None)
-            return render_template("error.html", status=status, message=description or message), status
+            # Werkzeug's own descriptions are for developers; ours (passed to abort) are for people.
+            own = description if description and description != _WERKZEUG_TEXT.get(status) else None
+            return render_template("error.html", status=status, title=title, message=own or sentence), status
 
         app.register_error_handler(status, page)
 
@@ -47,4 +59,5 @@ def register(app: Flask) -> None:
     def server_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
         log.error("error serving a page: %s", error)
-        return render_template("error.html", status=500, message="Something went wrong on our side."), 500
+        sentence = "Something went wrong on our side; it was logged. Try again in a moment."
+        return render_template("error.html", status=500, title="Our mistake", message=sentence), 500

@@ -307,6 +307,7 @@ def test_python_app_py_serves_under_eventlet(tmp_path: Path) -> None:
     eventlet.flask("rooms", "seed")
     with eventlet as process:
         base = process.base_url
+        assert f"Parley serves {base}" in process.log_path.read_text(), "it says where it listens"
         create_users(base, "ada", "bob")
         bob_sees = Recorder("bob")
         with (
