@@ -238,7 +238,7 @@ def test_two_people_register_log_in_and_talk_in_general(
     mine = ada.locator("#messages li.mine .text").all_inner_texts()
     assert lines[0][1] in mine
     assert lines[1][1] not in mine
-    assert ada.locator(f"#messages li[data-seq]:has-text('{lines[0][1]}') time").inner_text()
+    assert ada.locator(f"#messages li[data-seq]:has-text('{lines[0][1]}') time.sent").inner_text()
 
     # Unread markers: Ada leaves for the room list, Bob writes, general shows one unread.
     ada.goto("/rooms")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,11 @@ def members_listed(page: str) -> list[str]:
 
 
 def shown_texts(page: str) -> list[str]:
-    return re.findall(r'<span class="text">(.*?)</span>', page, re.S)
+    """The messages' text as a reader sees it: their rendered HTML without its tags."""
+    found = re.search(r'<ol id="messages".*?</ol>', page, re.S)
+    assert found, "the page has no message list"
+    rendered = re.findall(r'<div class="text"[^>]*>(.*?)</div>', found.group(0), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", part)) for part in rendered]
 
 
 # --- register -------------------------------------------------------------------------
@@ -436,7 +441,7 @@ def test_message_text_is_shown_as_text_not_html(app: Flask, login: Login, ada: U
     assert "<b>x</b>" not in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "&#34;quoted&#34; &amp; &#39;single&#39;" in page
+    assert shown_texts(page) == ["<b>x</b>", "<script>alert(1)</script>", "\"quoted\" & 'single'"]
 
 
 def test_a_room_name_is_shown_as_text_not_html(login: Login, ada: User) -> None:
