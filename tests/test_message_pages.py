@@ -17,8 +17,7 @@ from flask import Flask
 from chat.domain import changes, messages
 from chat.extensions import db
 from chat.models import Room, User
-from tests.support.in_process import Login, loaded
-from tests.test_pages import post_messages, shown_texts, text_of
+from tests.support.in_process import Login, loaded, post_messages, shown_texts, text_of
 
 pytestmark = pytest.mark.usefixtures("general")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Any
@@ -14,17 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from chat import create_app
-from chat.domain import accounts, messages, rooms
+from chat.domain import accounts, rooms
 from chat.extensions import db
 from chat.models import Membership, Message, Room, User
 from tests.support.forms import PASSWORD, csrf_token
-from tests.support.in_process import Browser, Login, base_config, loaded
+from tests.support.in_process import Browser, Login, base_config, loaded, post_messages, shown_texts, text_of
 
 # --- helpers ------------------------------------------------------------------------
-
-
-def text_of(response: Any) -> str:
-    return str(response.get_data(as_text=True))
 
 
 def location(response: Any) -> str:
@@ -98,15 +93,6 @@ def direct_room(app: Flask, one: User, other: User) -> str:
         return rooms.open_direct_room(loaded(one), other.username).slug
 
 
-def post_messages(app: Flask, author: User, texts: list[str], slug: str = "general") -> None:
-    with app.app_context():
-        room = db.session.scalar(db.select(Room).where(Room.slug == slug))
-        assert room is not None
-        user = loaded(author)
-        for n, text in enumerate(texts):
-            messages.post_message(room, user, text, f"seed-{n}")
-
-
 def room_links(page: str) -> set[str]:
     return set(re.findall(r'href="(/r/[^"#]+)"', page))
 
@@ -115,14 +101,6 @@ def members_listed(page: str) -> list[str]:
     found = re.search(r'<ul id="members">(.*?)</ul>', page, re.S)
     assert found, "the page has no member list"
     return re.findall(r'data-username="([^"]+)"', found.group(1))
-
-
-def shown_texts(page: str) -> list[str]:
-    """The messages' text as a reader sees it: their rendered HTML without its tags."""
-    found = re.search(r'<ol id="messages".*?</ol>', page, re.S)
-    assert found, "the page has no message list"
-    rendered = re.findall(r'<div class="text"[^>]*>(.*?)</div>', found.group(0), re.S)
-    return [html.unescape(re.sub(r"<[^>]+>", "", part)) for part in rendered]
 
 
 # --- register -------------------------------------------------------------------------
