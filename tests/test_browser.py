@@ -911,3 +911,36 @@ def test_changes_made_while_a_page_was_offline_appear_once_it_is_back(
     assert bob.evaluate("() => window.parley.revs.last") == room_rev(server, slug)
     assert seqs(bob) == [1, 2, 3]
     assert shown(bob) == shown(ada)
+
+
+# Where each message sits in the list: what the script must not move when it starts.
+LAYOUT_OF_MESSAGES_JS = """() => Array.from(document.querySelectorAll('#messages > li'),
+    (li) => [li.id, li.offsetLeft, li.offsetTop, li.offsetWidth, li.offsetHeight])"""
+
+
+def test_the_script_starts_without_moving_what_the_server_rendered(
+    tabs: Tabs, people: Callable[..., list[Account]]
+) -> None:
+    ada_account, bob_account = people("ada", "bob")
+    slug = ada_account.create_room(unique("layout "))
+    ada_account.say(slug, "**Rich** text with `code`,\n\n> a quote\n\n- and\n- a list")
+    bob_account.say(slug, "gone soon")
+    ada = tabs.room(ada_account, slug)
+    for event, payload in (
+        ("edit", {"seq": 1, "text": "**Rich** text with `code`, edited"}),
+        ("react", {"seq": 1, "emoji": "🎉", "on": True}),
+        ("message", {"text": "a reply", "client_id": unique("c"), "reply_to": 1}),
+        ("message", {"text": "a reply to what is gone", "client_id": unique("c"), "reply_to": 2}),
+    ):
+        assert socket_call(ada, event, {"room": slug, **payload})["ok"] is True
+    bob = tabs.room(bob_account, slug)
+    assert socket_call(bob, "delete", {"room": slug, "seq": 2})["ok"] is True
+    wait_message(bob, 4, "m.quote.text === 'message deleted'")
+
+    for viewport in (PHONE, DESKTOP):
+        plain = tabs.page(tabs.context(ada_account, viewport, javascript=False))
+        plain.goto(f"/r/{slug}")
+        server_rendered = plain.evaluate(LAYOUT_OF_MESSAGES_JS)
+        assert [item[0] for item in server_rendered] == ["m1", "m2", "m3", "m4"]
+        show_room_at(ada, viewport, ada_account.username)
+        assert ada.evaluate(LAYOUT_OF_MESSAGES_JS) == server_rendered, viewport

@@ -135,8 +135,12 @@ class Tabs:
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
 
-    def context(self, account: Account | None = None, viewport: ViewportSize = DESKTOP) -> BrowserContext:
-        context = self.browser.new_context(viewport=viewport, base_url=self.server.base_url)
+    def context(
+        self, account: Account | None = None, viewport: ViewportSize = DESKTOP, *, javascript: bool = True
+    ) -> BrowserContext:
+        context = self.browser.new_context(
+            viewport=viewport, base_url=self.server.base_url, java_script_enabled=javascript
+        )
         context.set_default_timeout(WAIT_MS)
         if account is not None:
             context.add_cookies(account.cookies)  # type: ignore[arg-type]
