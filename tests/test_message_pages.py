@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from chat.models import Room, User
 from tests.support.in_process import Login, loaded, post_messages, shown_texts, text_of
 
 pytestmark = pytest.mark.usefixtures("general")
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def general_room() -> Room:
@@ -171,3 +174,32 @@ def test_the_page_resumes_from_a_rev_read_before_its_messages(
     (edited,) = [m for m in page_data(page) if m["seq"] == 1]
     assert edited["rev"] == settled + 1
     assert shown_texts(page)[0] == "one, edited meanwhile"
+
+
+def test_the_only_html_pages_insert_is_a_messages_server_rendered_html() -> None:
+    """Everything else is text: the one ``|safe`` and the client's two HTML parses take a message's ``html``.
+
+    A new way of inserting HTML fails here, so that someone looks at it.
+    """
+    marked_safe = [
+        line.strip()
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        for line in path.read_text().splitlines()
+        if re.search(r"\|\s*safe\b", line)
+    ]
+    assert marked_safe == [
+        '<div class="text"{% if deleted %} hidden{% endif %}>{{ m.html | safe if m }}</div>'
+    ]
+    html_sinks = re.compile(
+        r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|DOMParser|createContextualFragment"
+    )
+    inserted = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted((ROOT / "static" / "js").glob("*.js"))
+        for line in path.read_text().splitlines()
+        if html_sinks.search(line)
+    ]
+    assert inserted == [
+        "message-item.js: parsed.innerHTML = html;",
+        "message-item.js: if (rendered) text.innerHTML = m.html;   // server-sanitised, see above",
+    ]
