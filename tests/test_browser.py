@@ -686,7 +686,7 @@ def test_people_edit_and_delete_their_own_messages(server: WebServer, ada_and_bo
         assert "<strong>fixed</strong>" in view["html"]
         assert view["edited"].startswith("Edited "), view["edited"]
         assert year in view["edited"], view["edited"]
-    assert ada.locator(".editor").count() == 0
+    ada.locator(".editor").wait_for(state="detached")  # once the edit's ack is in
     assert stored_message(server, slug, 1)["text"] == "typo, **fixed**"
 
     # Up in the empty box edits the last own message; Escape cancels and gives the box back.
