@@ -30,13 +30,17 @@ from tests.support.browser import (
     Tabs,
     WebServer,
     accounts,
+    act_on,
     launch_chromium,
+    message_view,
     screenshot_while_typing,
     send,
+    set_online,
     show_room_at,
     unique,
     wait_for_texts,
     wait_member,
+    wait_message,
     wait_online,
 )
 from tests.support.forms import PASSWORD
@@ -44,7 +48,6 @@ from tests.support.services import require
 
 try:
     from playwright.sync_api import Dialog, Page, sync_playwright
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 except ImportError:  # pragma: no cover - the dev extras install it
     sync_playwright = None  # type: ignore[assignment]
 
@@ -238,7 +241,7 @@ def test_two_people_register_log_in_and_talk_in_general(
     mine = ada.locator("#messages li.mine .text").all_inner_texts()
     assert lines[0][1] in mine
     assert lines[1][1] not in mine
-    assert ada.locator(f"#messages li[data-seq]:has-text('{lines[0][1]}') time").inner_text()
+    assert ada.locator(f"#messages li[data-seq]:has-text('{lines[0][1]}') time.sent").inner_text()
 
     # Unread markers: Ada leaves for the room list, Bob writes, general shows one unread.
     ada.goto("/rooms")
@@ -326,19 +329,7 @@ def test_messages_sent_offline_go_out_once_when_back_online(
     server: WebServer, ada_and_bob: RoomOfTwo
 ) -> None:
     _, _, slug, ada, bob = ada_and_bob
-    ada_context = ada.context
-
-    ada_context.set_offline(True)
-    # Current Chromium drops open WebSockets when a context goes offline, and the page
-    # notices at once. Should a build keep the socket open (older ones did: emulated
-    # offline only affected new requests), the two messages below would simply go out
-    # and not wait. So if the socket is still up, close the Engine.IO transport by hand:
-    # socket.io then reconnects by itself, which fails for as long as we stay offline.
-    try:
-        ada.wait_for_function("() => !window.parley.socket.connected", timeout=2000)
-    except PlaywrightTimeout:
-        ada.evaluate("() => window.parley.socket.io.engine.close()")
-        ada.wait_for_function("() => !window.parley.socket.connected", timeout=2000)
+    set_online(ada, False)
     assert ada.locator("#connection").inner_text() != "online"
 
     ada_texts = ["offline one", "offline two"]
@@ -352,16 +343,10 @@ def test_messages_sent_offline_go_out_once_when_back_online(
     assert pending(ada) == 2
     assert [text for _, _, text in stored(server, slug)] == bob_texts
 
-    ada_context.set_offline(False)
     online_at = time.monotonic()
-    # socket.io's own reconnection (1 s, 2 s, ... up to 5 s apart) brings the socket back;
-    # the page re-joins with since = its last seq (Bob's three arrive) and then sends the
-    # two pending ones with their original client_ids. Should the manager still be backing
-    # off after a few seconds, a disconnect()+connect() reconnects at once.
-    try:
-        ada.wait_for_function("() => window.parley.socket.connected", timeout=6000)
-    except PlaywrightTimeout:
-        ada.evaluate("() => { window.parley.socket.disconnect(); window.parley.socket.connect(); }")
+    # The page re-joins with since = its last seq (Bob's three arrive) and then sends the
+    # two pending ones with their original client_ids.
+    set_online(ada, True)
     everything = bob_texts + ada_texts
     remaining = max(1000, int((10 - (time.monotonic() - online_at)) * 1000))
     for page in (ada, bob):
@@ -469,13 +454,13 @@ def test_private_rooms_refuse_outsiders_and_direct_rooms_open_from_a_name(
 ) -> None:
     ada_account, bob_account = people("ada", "bob")
     secret = ada_account.create_room(unique("secret "), private=True)
-    ada_account.say(secret, "members only")
+    ada_account.say(secret, "inner circle only")
 
     bob = tabs.page(tabs.context(bob_account))
     response = bob.goto(f"/r/{secret}")
     assert response is not None
     assert response.status in (403, 404)
-    assert "members only" not in bob.content()
+    assert "inner circle only" not in bob.content()
     # Bob's socket (from a page he may open) is refused too.
     bob.goto("/r/general")
     wait_online(bob)
@@ -596,3 +581,366 @@ def test_keyboard_labels_and_layout_at_phone_and_desktop_widths(
         assert ada.locator("#message-form textarea").is_visible()
         assert ada.locator("#connection").inner_text() == "online"
         screenshot_while_typing(ada, bob, tmp_path / name)
+
+
+# -- 8. messages that change ---------------------------------------------------------------------
+
+
+def stored_message(server: WebServer, slug: str, seq: int) -> dict[str, Any]:
+    """Message ``seq`` of ``slug`` as the server stored it: rev, text, deleted, reactions."""
+    ((rev, text, deleted),) = server.query(
+        "SELECT m.rev, m.text, m.deleted FROM messages m JOIN rooms r ON r.id = m.room_id "
+        "WHERE r.slug = ? AND m.seq = ?",
+        slug,
+        seq,
+    )
+    rows = server.query(
+        "SELECT x.emoji, u.username FROM reactions x JOIN messages m ON m.id = x.message_id "
+        "JOIN rooms r ON r.id = m.room_id JOIN users u ON u.id = x.user_id "
+        "WHERE r.slug = ? AND m.seq = ? ORDER BY x.id",
+        slug,
+        seq,
+    )
+    reactions: dict[str, list[str]] = {}
+    for emoji, username in rows:
+        reactions.setdefault(str(emoji), []).append(str(username))
+    return {
+        "rev": int(rev),
+        "text": str(text),
+        "deleted": bool(deleted),
+        "reactions": [{"emoji": emoji, "usernames": names} for emoji, names in reactions.items()],
+    }
+
+
+def held_message(page: Page, seq: int) -> dict[str, Any]:
+    """Message ``seq`` as the page's timeline holds it, in the shape of ``stored_message``."""
+    held: dict[str, Any] = page.evaluate(
+        """(seq) => {
+            const m = window.parley.timeline.get(seq);
+            return {rev: m.rev, text: m.text, deleted: m.deleted, reactions: m.reactions};
+        }""",
+        seq,
+    )
+    return held
+
+
+def room_rev(server: WebServer, slug: str) -> int:
+    ((rev,),) = server.query("SELECT last_rev FROM rooms WHERE slug = ?", slug)
+    return int(rev)
+
+
+def actions_offered(page: Page, seq: int) -> list[str]:
+    """The actions message ``seq`` shows now (none while they are not shown)."""
+    offered: list[str] = page.evaluate(
+        """(seq) => {
+            const box = document.querySelector('#m' + seq + ' > .actions');
+            if (box.hidden || getComputedStyle(box).opacity !== '1') return [];
+            return Array.from(box.querySelectorAll('button:not([hidden])'), (b) => b.textContent.trim());
+        }""",
+        seq,
+    )
+    return offered
+
+
+def confirm_delete(page: Page, answer: str) -> None:
+    """Answer the page's "Delete this message?" with the button named ``answer``."""
+    dialog = page.locator("#delete-dialog")
+    dialog.wait_for(state="visible")
+    dialog.get_by_role("button", name=answer, exact=True).click()
+    dialog.wait_for(state="hidden")
+
+
+def test_people_edit_and_delete_their_own_messages(server: WebServer, ada_and_bob: RoomOfTwo) -> None:
+    _, _, slug, ada, bob = ada_and_bob
+    for text in ("tpyo here", "second thought"):
+        send(ada, text)
+    for page in (ada, bob):
+        wait_for_texts(page, ["tpyo here", "second thought"])
+
+    # A message's actions show when it is pointed at; only the author is offered Edit and Delete.
+    assert actions_offered(ada, 1) == []
+    ada.locator("#m1").hover()
+    assert actions_offered(ada, 1) == ["Reply", "React", "Edit", "Delete"]
+    bob.locator("#m1").hover()
+    assert actions_offered(bob, 1) == ["Reply", "React"]
+
+    # Edit inline with the keyboard: Shift+Tab from the message box reaches the action (which
+    # shows), Enter opens the editor, Enter saves. Both pages show the new text, rendered,
+    # and "edited" with the date.
+    ada.mouse.move(0, 0)
+    ada.get_by_label("Message", exact=True).focus()
+    for _ in range(10):
+        ada.keyboard.press("Shift+Tab")
+        if ada.evaluate("() => document.activeElement.matches('#m1 [data-action=edit]')"):
+            break
+    assert ada.evaluate("() => document.activeElement.matches('#m1 [data-action=edit]')")
+    assert actions_offered(ada, 1) == ["Reply", "React", "Edit", "Delete"]
+    ada.keyboard.press("Enter")
+    editor = ada.get_by_label("Edit the message")
+    assert editor.input_value() == "tpyo here"
+    editor.fill("typo, **fixed**")
+    editor.press("Enter")
+    year = time.strftime("%Y")
+    for page in (ada, bob):
+        view = wait_message(page, 1, "m.edited && m.text === 'typo, fixed'")
+        assert "<strong>fixed</strong>" in view["html"]
+        assert view["edited"].startswith("Edited "), view["edited"]
+        assert year in view["edited"], view["edited"]
+    ada.locator(".editor").wait_for(state="detached")  # once the edit's ack is in
+    assert stored_message(server, slug, 1)["text"] == "typo, **fixed**"
+
+    # Up in the empty box edits the last own message; Escape cancels and gives the box back.
+    box = ada.get_by_label("Message", exact=True)
+    box.focus()
+    ada.keyboard.press("ArrowUp")
+    assert editor.input_value() == "second thought"
+    ada.keyboard.type(" (never mind)")
+    ada.keyboard.press("Escape")
+    assert ada.locator(".editor").count() == 0
+    assert ada.evaluate("() => document.activeElement === document.querySelector('#message-form textarea')")
+    assert message_view(ada, 2)["text"] == "second thought"  # type: ignore[index]
+
+    # Delete asks first: keeping it changes nothing, deleting leaves a line in its place.
+    act_on(ada, 2, "Delete")
+    confirm_delete(ada, "Keep it")
+    assert message_view(ada, 2)["deleted"] is False  # type: ignore[index]
+    act_on(ada, 2, "Delete")
+    confirm_delete(ada, "Delete")
+    for page in (ada, bob):
+        view = wait_message(page, 2, "m.deleted")
+        assert view["text"] is None
+        assert page.locator("#m2").inner_text().strip().endswith("message deleted")
+        assert "second thought" not in page.locator("#messages").inner_text()
+    assert stored_message(server, slug, 2) == {"rev": 4, "text": "", "deleted": True, "reactions": []}
+
+    # A fresh load renders the same.
+    bob.reload()
+    wait_online(bob)
+    assert message_view(bob, 2)["deleted"] is True  # type: ignore[index]
+    assert message_view(bob, 1)["text"] == "typo, fixed"  # type: ignore[index]
+
+
+def test_reactions_toggle_count_and_name_who_reacted(ada_and_bob: RoomOfTwo) -> None:
+    ada_account, bob_account, _, ada, bob = ada_and_bob
+    send(ada, "react to this")
+    wait_for_texts(bob, ["react to this"])
+
+    # Bob picks one of the picker's emoji.
+    act_on(bob, 1, "React")
+    bob.locator("#reaction-picker").get_by_role("button", name="React with 👍").click()
+    thumbs = "m.reactions.length === 1 && m.reactions[0].count === {n}"
+    assert wait_message(bob, 1, thumbs.format(n=1))["reactions"] == [
+        {"emoji": "👍", "count": 1, "names": bob_account.username, "mine": True}
+    ]
+    assert wait_message(ada, 1, thumbs.format(n=1))["reactions"][0]["mine"] is False
+
+    # Ada adds hers with one click on the chip; both see two, named on hover.
+    chip = ada.locator("#m1 .reaction[data-emoji='👍']")
+    chip.click()
+    names = f"{bob_account.username}, {ada_account.username}"
+    for page in (ada, bob):
+        view = wait_message(page, 1, thumbs.format(n=2))
+        assert view["reactions"][0]["names"] == names
+    chip.hover()
+    assert chip.get_attribute("title") == names
+    assert chip.get_attribute("aria-pressed") == "true"
+    # A second click takes hers back.
+    chip.click()
+    for page in (ada, bob):
+        wait_message(page, 1, thumbs.format(n=1))
+    assert chip.get_attribute("aria-pressed") == "false"
+
+    # Any one emoji may be typed; text is refused in the server's words.
+    act_on(ada, 1, "React")
+    other = ada.get_by_label("Any one emoji")
+    other.fill("🚀")
+    other.press("Enter")
+    wait_message(bob, 1, "m.reactions.map((r) => r.emoji).join() === '👍,🚀'")
+    act_on(ada, 1, "React")
+    other.fill("hello")
+    other.press("Enter")
+    ada.wait_for_selector("#send-error:not([hidden])")
+    assert ada.locator("#send-error").inner_text() == "A reaction is one emoji."
+
+
+def test_a_reply_quotes_its_original_and_jumps_to_it(
+    server: WebServer, tabs: Tabs, people: Callable[..., list[Account]]
+) -> None:
+    ada_account, bob_account = people("ada", "bob")
+    slug = ada_account.create_room(unique("replies "))
+    with accounts(server, *["poster"] * 6) as posters:  # each within the default burst of 20
+        for n in range(1, 81):
+            posters[n % len(posters)].say(slug, f"point number {n}")
+    ada = tabs.room(ada_account, slug)
+    bob = tabs.room(bob_account, slug)
+
+    # Ada answers the newest message: the composer says to what; Escape or Cancel drops it.
+    act_on(ada, 80, "Reply")
+    bar = ada.locator("#reply-bar")
+    assert bar.is_visible()
+    assert bar.locator(".quote-text").inner_text() == "point number 80"
+    ada.keyboard.press("Escape")
+    assert bar.is_hidden()
+    act_on(ada, 80, "Reply")
+    bar.get_by_role("button", name="Cancel reply").click()
+    assert bar.is_hidden()
+    act_on(ada, 80, "Reply")
+    send(ada, "agreed")
+    assert bar.is_hidden()
+    for page in (ada, bob):
+        view = wait_message(page, 81, "m.quote && m.text === 'agreed'")
+        assert view["quote"]["text"] == "point number 80"
+    assert server.query(
+        "SELECT m.reply_to FROM messages m JOIN rooms r ON r.id = m.room_id WHERE r.slug = ? AND m.seq = 81",
+        slug,
+    ) == [(80,)]
+
+    # She answers an old one, from older history: Bob's page does not hold it, fetches the
+    # quote, and a click on it loads the older messages, then shows and marks the original.
+    ada.locator("#load-older").click()
+    ada.wait_for_selector("#m3")
+    act_on(ada, 3, "Reply")
+    send(ada, "about the third point")
+    view = wait_message(bob, 82, "m.quote && m.quote.text === 'point number 3'")
+    assert view["quote"]["href"] == "?around=3#m3"
+    assert message_view(bob, 3) is None
+    bob.locator("#m82 .quote").click()
+    bob.wait_for_selector("#m3.jumped")
+    assert bob.evaluate("() => document.activeElement.id") == "m3"
+    assert in_view(bob, 3)
+    assert seqs(bob) == list(range(1, 83)), "loaded gap-free down to the original"
+
+    # Deleting an original leaves "message deleted" in its quotes.
+    act_on(bob, 81, "Reply")
+    send(bob, "me too")
+    for page in (ada, bob):
+        wait_message(page, 83, "m.quote && m.quote.text === 'agreed'")
+    act_on(ada, 81, "Delete")
+    confirm_delete(ada, "Delete")
+    for page in (ada, bob):
+        view = wait_message(page, 83, "m.quote.text === 'message deleted'")
+        assert view["quote"]["author"] == ada_account.username
+    assert shown(ada) == shown(bob)
+
+
+def in_view(page: Page, seq: int) -> bool:
+    """Whether message ``seq`` is wholly inside the message list's visible part."""
+    inside: bool = page.evaluate(
+        """(seq) => {
+            const list = document.getElementById('messages').getBoundingClientRect();
+            const item = document.getElementById('m' + seq).getBoundingClientRect();
+            return item.top >= list.top && item.bottom <= list.bottom;
+        }""",
+        seq,
+    )
+    return inside
+
+
+def test_search_from_the_top_bar_opens_the_room_at_the_message(
+    server: WebServer, tabs: Tabs, people: Callable[..., list[Account]]
+) -> None:
+    ada_account, bob_account = people("ada", "bob")
+    slug = bob_account.create_room(unique("plans "))
+    word = unique("deploy")  # found in this room only, whatever other tests wrote
+    with accounts(server, *["poster"] * 6) as posters:  # each within the default burst of 20
+        for n in range(1, 91):
+            text = f"the quarterly {word} checklist" if n == 12 else f"chatter {n}"
+            posters[n % len(posters)].say(slug, text)
+    ada = tabs.room(ada_account, slug)
+    assert message_view(ada, 12) is None, "seq 12 is older than the room page shows"
+
+    search = ada.get_by_role("searchbox", name="Search messages")
+    search.fill(word)
+    search.press("Enter")
+    ada.wait_for_url(re.compile(r"/search\?q="))
+    result = ada.locator(".search-results li")
+    assert result.count() == 1
+    assert result.locator("mark").inner_text() == word
+    result.get_by_role("link").click()
+    ada.wait_for_url(re.compile(rf"/r/{slug}\?around=12#m12$"))
+    wait_online(ada)
+    ada.wait_for_selector("#m12.jumped")
+    assert message_view(ada, 12)["text"] == f"the quarterly {word} checklist"  # type: ignore[index]
+    assert in_view(ada, 12)
+    # The page is live around the message: what is newer comes in, and new messages too.
+    wait_for_texts(ada, ["chatter 90"])
+    send(ada, "found it")
+    wait_for_texts(ada, ["found it"])
+    assert seqs(ada) == list(range(1, 92))
+
+
+def test_changes_made_while_a_page_was_offline_appear_once_it_is_back(
+    server: WebServer, ada_and_bob: RoomOfTwo
+) -> None:
+    _, _, slug, ada, bob = ada_and_bob
+    for text in ("one", "two", "three"):
+        send(ada, text)
+    wait_for_texts(bob, ["one", "two", "three"])
+    socket_call(bob, "react", {"room": slug, "seq": 3, "emoji": "👍", "on": True})
+    wait_message(bob, 3, "m.reactions.length === 1")
+
+    set_online(bob, False)
+    # While Bob is away Ada edits one, deletes two, and reacts twice to three, then takes
+    # one back: three revs of one message, of which the last counts.
+    ada_changes: list[tuple[str, dict[str, Any]]] = [
+        ("edit", {"seq": 1, "text": "one, edited while Bob was away"}),
+        ("delete", {"seq": 2}),
+        ("react", {"seq": 3, "emoji": "🎉", "on": True}),
+        ("react", {"seq": 3, "emoji": "👍", "on": True}),
+        ("react", {"seq": 3, "emoji": "👍", "on": False}),
+    ]
+    for event, payload in ada_changes:
+        assert socket_call(ada, event, {"room": slug, **payload})["ok"] is True
+    wait_message(ada, 3, "m.reactions.length === 2")
+    assert message_view(bob, 1)["text"] == "one"  # type: ignore[index]
+    away_rev = bob.evaluate("() => window.parley.revs.last")
+    assert away_rev == room_rev(server, slug) - len(ada_changes)
+
+    set_online(bob, True)
+    wait_online(bob)
+    wait_message(bob, 1, "m.edited && m.text === 'one, edited while Bob was away'")
+    wait_message(bob, 2, "m.deleted")
+    view = wait_message(bob, 3, "m.reactions.length === 2")
+    assert [(r["emoji"], r["count"], r["mine"]) for r in view["reactions"]] == [
+        ("👍", 1, True),
+        ("🎉", 1, False),
+    ]
+    # Exactly the stored states, the page's rev caught up, and nothing shown twice.
+    for seq in (1, 2, 3):
+        assert held_message(bob, seq) == stored_message(server, slug, seq)
+    assert bob.evaluate("() => window.parley.revs.last") == room_rev(server, slug)
+    assert seqs(bob) == [1, 2, 3]
+    assert shown(bob) == shown(ada)
+
+
+# Where each message sits in the list: what the script must not move when it starts.
+LAYOUT_OF_MESSAGES_JS = """() => Array.from(document.querySelectorAll('#messages > li'),
+    (li) => [li.id, li.offsetLeft, li.offsetTop, li.offsetWidth, li.offsetHeight])"""
+
+
+def test_the_script_starts_without_moving_what_the_server_rendered(
+    tabs: Tabs, people: Callable[..., list[Account]]
+) -> None:
+    ada_account, bob_account = people("ada", "bob")
+    slug = ada_account.create_room(unique("layout "))
+    ada_account.say(slug, "**Rich** text with `code`,\n\n> a quote\n\n- and\n- a list")
+    bob_account.say(slug, "gone soon")
+    ada = tabs.room(ada_account, slug)
+    for event, payload in (
+        ("edit", {"seq": 1, "text": "**Rich** text with `code`, edited"}),
+        ("react", {"seq": 1, "emoji": "🎉", "on": True}),
+        ("message", {"text": "a reply", "client_id": unique("c"), "reply_to": 1}),
+        ("message", {"text": "a reply to what is gone", "client_id": unique("c"), "reply_to": 2}),
+    ):
+        assert socket_call(ada, event, {"room": slug, **payload})["ok"] is True
+    bob = tabs.room(bob_account, slug)
+    assert socket_call(bob, "delete", {"room": slug, "seq": 2})["ok"] is True
+    wait_message(bob, 4, "m.quote.text === 'message deleted'")
+
+    for viewport in (PHONE, DESKTOP):
+        plain = tabs.page(tabs.context(ada_account, viewport, javascript=False))
+        plain.goto(f"/r/{slug}")
+        server_rendered = plain.evaluate(LAYOUT_OF_MESSAGES_JS)
+        assert [item[0] for item in server_rendered] == ["m1", "m2", "m3", "m4"]
+        show_room_at(ada, viewport, ada_account.username)
+        assert ada.evaluate(LAYOUT_OF_MESSAGES_JS) == server_rendered, viewport

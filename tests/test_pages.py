@@ -13,17 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from chat import create_app
-from chat.domain import accounts, messages, rooms
+from chat.domain import accounts, rooms
 from chat.extensions import db
 from chat.models import Membership, Message, Room, User
 from tests.support.forms import PASSWORD, csrf_token
-from tests.support.in_process import Browser, Login, base_config, loaded
+from tests.support.in_process import Browser, Login, base_config, loaded, post_messages, shown_texts, text_of
 
 # --- helpers ------------------------------------------------------------------------
-
-
-def text_of(response: Any) -> str:
-    return str(response.get_data(as_text=True))
 
 
 def location(response: Any) -> str:
@@ -97,15 +93,6 @@ def direct_room(app: Flask, one: User, other: User) -> str:
         return rooms.open_direct_room(loaded(one), other.username).slug
 
 
-def post_messages(app: Flask, author: User, texts: list[str], slug: str = "general") -> None:
-    with app.app_context():
-        room = db.session.scalar(db.select(Room).where(Room.slug == slug))
-        assert room is not None
-        user = loaded(author)
-        for n, text in enumerate(texts):
-            messages.post_message(room, user, text, f"seed-{n}")
-
-
 def room_links(page: str) -> set[str]:
     return set(re.findall(r'href="(/r/[^"#]+)"', page))
 
@@ -114,10 +101,6 @@ def members_listed(page: str) -> list[str]:
     found = re.search(r'<ul id="members">(.*?)</ul>', page, re.S)
     assert found, "the page has no member list"
     return re.findall(r'data-username="([^"]+)"', found.group(1))
-
-
-def shown_texts(page: str) -> list[str]:
-    return re.findall(r'<span class="text">(.*?)</span>', page, re.S)
 
 
 # --- register -------------------------------------------------------------------------
@@ -436,7 +419,7 @@ def test_message_text_is_shown_as_text_not_html(app: Flask, login: Login, ada: U
     assert "<b>x</b>" not in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "&#34;quoted&#34; &amp; &#39;single&#39;" in page
+    assert shown_texts(page) == ["<b>x</b>", "<script>alert(1)</script>", "\"quoted\" & 'single'"]
 
 
 def test_a_room_name_is_shown_as_text_not_html(login: Login, ada: User) -> None:

@@ -29,6 +29,9 @@ def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, in
     ``?after=`` or ``?around=`` (a seq): links that work without JavaScript.
     """
     bounds = {name: _seq_argument(name) for name in ("before", "after", "around")}
+    # The room's rev is read before its messages, as a join reads it: every change up to it
+    # shows in what is rendered, so the page's script can resume from it with since_rev.
+    last_rev = room.last_rev
     window = messages.window(room, **bounds)
     members = rooms.members_with_presence(room)
     return (
@@ -38,6 +41,7 @@ def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, in
             page=window,
             members=members,
             last_seq=room.last_seq,
+            last_rev=last_rev,
             message_form=forms.get("message_form") or MessageForm(formdata=None),
             member_form=forms.get("member_form") or AddMemberForm(formdata=None),
         ),

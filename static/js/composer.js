@@ -1,12 +1,14 @@
 /*
  * The message box: Enter sends, Shift+Enter is a new line, the box grows with its
- * text, and every keystroke is reported for the typing indicator. Without the
+ * text, and every keystroke is reported for the typing indicator. Up in an empty
+ * box edits your last message; Escape drops a reply being written. Without the
  * script the same form posts to the server.
  */
 
 export class Composer {
-  // onSend(text) gets the trimmed text; onInput(hasText) follows every change.
-  constructor(form, textarea, { onSend, onInput }) {
+  // onSend(text) gets the trimmed text; onInput(hasText) follows every change;
+  // onEditLast() says whether there was a message to edit; onEscape().
+  constructor(form, textarea, { onSend, onInput, onEditLast, onEscape }) {
     Object.assign(this, { textarea, onSend });
     // After a click on Send, the caret goes back to the box for the next message.
     form.addEventListener('submit', (ev) => {
@@ -16,9 +18,15 @@ export class Composer {
     });
     textarea.addEventListener('keydown', (ev) => {
       // Never interrupt an IME composition.
-      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
+      if (ev.isComposing || ev.keyCode === 229) return;
+      const plain = !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey;
+      if (ev.key === 'Enter' && !ev.shiftKey) {
         ev.preventDefault();
         this.send();
+      } else if (ev.key === 'ArrowUp' && plain && textarea.value === '' && onEditLast()) {
+        ev.preventDefault();
+      } else if (ev.key === 'Escape') {
+        onEscape();
       }
     });
     textarea.addEventListener('input', () => {

@@ -1,7 +1,8 @@
 /*
  * Small DOM helpers the room page's views share. New markup only ever comes from
  * the page's <template>s (templates/rooms/_items.html), so it matches what the
- * server renders; data goes into the copies as text.
+ * server renders; data goes into the copies as text (the one exception, a
+ * message's server-sanitised html, is in message-item.js).
  */
 
 export const byId = (id) => document.getElementById(id);
@@ -20,4 +21,13 @@ export function setTime(timeEl, iso) {
   timeEl.dateTime = iso;
   timeEl.textContent = pad(date.getHours()) + ':' + pad(date.getMinutes());
   timeEl.title = date.toLocaleString();
+}
+
+// "edited", with the full date on hover; hidden for a message never edited.
+export function setEdited(timeEl, iso) {
+  const date = new Date(iso);
+  timeEl.hidden = !iso || Number.isNaN(date.getTime());
+  if (timeEl.hidden) return;
+  timeEl.dateTime = iso;
+  timeEl.title = 'Edited ' + date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'medium' });
 }

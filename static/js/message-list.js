@@ -1,67 +1,69 @@
 /*
- * The message list (#messages): stored messages in seq order, each drawn from
- * #message-template, and the scrolling rules. Messages being sent (pending-view.js)
- * come after the stored ones, always last. Message data is written as text only.
+ * The message list (#messages): stored messages in seq order, each drawn by
+ * message-item.js, and the scrolling rules. Messages being sent (pending-view.js)
+ * come after the stored ones, always last.
  */
 
-import { fromTemplate, setTime } from './dom.js';
-import { toSeq } from './timeline.js';
+import { fillMessage, fillQuote, messageItem } from './message-item.js';
 
 const NEAR_BOTTOM_PX = 80;
 
-// A message <li> copied from the template; `m.seq` is absent for one being sent.
-export function messageItem(m, me) {
-  const li = fromTemplate('message-template');
-  if (m.seq) {
-    li.id = 'm' + m.seq;
-    li.dataset.seq = String(m.seq);
-  }
-  if (m.username === me) li.classList.add('mine');
-  const slot = (name) => li.querySelector('[data-slot="' + name + '"]');
-  slot('author').textContent = String(m.username);
-  setTime(slot('time'), m.created_at);
-  slot('text').textContent = String(m.text);
-  return li;
-}
-
 export class MessageList {
   #items = new Map();   // seq -> li
+  #jumped = null;       // the li last jumped to
 
-  constructor(listEl, timeline, me) {
-    Object.assign(this, { el: listEl, timeline, me });
+  // ctx: what drawing a message needs (message-item.js); its `held` is answered here.
+  constructor(listEl, timeline, ctx) {
+    Object.assign(this, { el: listEl, timeline });
+    this.ctx = { ...ctx, held: (seq) => this.#items.has(seq) };
   }
 
-  // Takes over what the server rendered: into the timeline, shown on the local clock.
-  adopt() {
-    for (const li of this.el.querySelectorAll('li[data-seq]')) {
-      const seq = toSeq(li.dataset.seq);
-      if (!seq) continue;
-      const time = li.querySelector('time');
-      const m = {
-        room: this.timeline.room,
-        seq,
-        username: li.querySelector('.author').textContent.trim(),
-        text: li.querySelector('.text').textContent,
-        created_at: time.getAttribute('datetime'),
-      };
-      this.timeline.upsert(m);
-      this.#items.set(seq, li);
-      if (m.username === this.me) li.classList.add('mine');
-      setTime(time, m.created_at);
+  // Takes over what the server rendered, from the same message objects the page
+  // hands over as data: into the timeline, and each drawn again in place (same
+  // markup; the times shown on the local clock, quotes the page fetches filled in).
+  adopt(list) {
+    for (const m of list) {
+      const li = this.el.querySelector('#m' + m.seq);
+      if (!li || !this.timeline.upsert(m)) continue;
+      this.#items.set(m.seq, li);
+      fillMessage(li, m, this.ctx);
     }
   }
 
   // Draws a message the timeline has just taken: new, or a newer rev of one shown.
   show(m) {
-    const li = messageItem(m, this.me);
     const shown = this.#items.get(m.seq);
-    this.#items.set(m.seq, li);
     if (shown) {
-      shown.replaceWith(li);
-      return;
+      fillMessage(shown, m, this.ctx);
+    } else {
+      const li = messageItem(m, this.ctx);
+      this.#items.set(m.seq, li);
+      const next = this.timeline.nextAbove(m.seq);
+      this.el.insertBefore(li, next ? this.#items.get(next) : this.el.querySelector(':scope > li:not([data-seq])'));
     }
-    const next = this.timeline.nextAbove(m.seq);
-    this.el.insertBefore(li, next ? this.#items.get(next) : this.el.querySelector(':scope > li:not([data-seq])'));
+    this.refreshQuotes(m.seq);
+  }
+
+  // The quotes of replies to `seq`, after its original changed or arrived.
+  refreshQuotes(seq) {
+    for (const link of this.el.querySelectorAll('.quote[data-reply-to="' + seq + '"]')) fillQuote(link, seq, this.ctx);
+  }
+
+  itemOf(seq) {
+    return this.#items.get(seq) || null;
+  }
+
+  // Brings a message into the middle of the view, marked, with the focus (for
+  // keyboard and screen reader users) but without a second scroll.
+  reveal(seq) {
+    const li = this.#items.get(seq);
+    if (!li) return;
+    if (this.#jumped) this.#jumped.classList.remove('jumped');
+    li.scrollIntoView({ block: 'center' });
+    void li.offsetWidth;   // restart the mark's animation when jumping to the same message again
+    li.classList.add('jumped');
+    li.focus({ preventScroll: true });
+    this.#jumped = li;
   }
 
   nearBottom() {

@@ -1,7 +1,8 @@
 /*
  * "Load older messages" (#load-older): asks `history {before: oldest}` and puts
  * the page above what is shown, keeping the reader's place. The button goes once
- * seq 1 is shown or the server says there is nothing older.
+ * seq 1 is shown or the server says there is nothing older. Jumping to an older
+ * message (jump.js) loads through the same function.
  */
 
 import { errorText } from './request.js';
@@ -9,26 +10,34 @@ import { errorText } from './request.js';
 const OLDER_LIMIT = 50;
 
 // fetchBefore(before, limit) -> Promise<ack> of `history`; absorb(messages) stores
-// and draws a page; onError(message) says why nothing came.
+// and draws a page; onError(message) says why nothing came. Returns
+// load(limit) -> Promise<bool>: whether a page came.
 export function wireLoadOlder(button, { timeline, messages, fetchBefore, absorb, onError }) {
-  let loading = false;
-  button.addEventListener('click', async () => {
-    if (!timeline.canLoadOlder()) {
-      button.hidden = true;
-      return;
-    }
-    if (loading) return;
-    loading = true;
+  let loading = null;   // the page on its way: a second ask waits for it
+
+  async function fetchPage(limit) {
     button.disabled = true;
-    const ack = await fetchBefore(timeline.oldest, OLDER_LIMIT);
-    loading = false;
+    const ack = await fetchBefore(timeline.oldest, limit);
     button.disabled = false;
     if (!ack.ok) {
       onError(errorText(ack, 'Could not load older messages.'));
-      return;
+      return false;
     }
     messages.keepingPosition(() => absorb(ack.messages));
     timeline.olderLoaded(ack.has_more);
     if (!timeline.canLoadOlder()) button.hidden = true;
-  });
+    return true;
+  }
+
+  async function load(limit = OLDER_LIMIT) {
+    if (!timeline.canLoadOlder()) {
+      button.hidden = true;
+      return false;
+    }
+    if (!loading) loading = fetchPage(limit).finally(() => { loading = null; });
+    return loading;
+  }
+
+  button.addEventListener('click', () => load());
+  return load;
 }

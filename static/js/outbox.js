@@ -48,10 +48,11 @@ export class Outbox {
     Object.assign(this, { room, transmit, isOnline, onChange, onSent, onRejoin, newId });
   }
 
-  // Queues a new message and sends it as soon as it is its turn.
-  send(text) {
+  // Queues a new message (a reply to the message at seq `replyTo`, if given) and
+  // sends it as soon as it is its turn.
+  send(text, replyTo = null) {
     const entry = {
-      id: this.newId(), text, phase: 'queued', note: this.isOnline() ? 'sending…' : WAITING_FOR_CONNECTION,
+      id: this.newId(), text, replyTo, phase: 'queued', note: this.isOnline() ? 'sending…' : WAITING_FOR_CONNECTION,
       error: '', attempts: 0, rateRetries: 0, retriable: true, rejoined: false, timer: null, token: 0,
     };
     this.#entries.set(entry.id, entry);
@@ -128,7 +129,9 @@ export class Outbox {
     this.#set(entry, 'inflight', entry.attempts || entry.rateRetries ? 'retrying…' : 'sending…');
     const token = entry.token;
     // The same client_id on every attempt: the server answers a repeat with the stored message.
-    this.transmit({ room: this.room, text: entry.text, client_id: entry.id }).then((ack) => {
+    const payload = { room: this.room, text: entry.text, client_id: entry.id };
+    if (entry.replyTo) payload.reply_to = entry.replyTo;
+    this.transmit(payload).then((ack) => {
       if (token === entry.token && this.#entries.get(entry.id) === entry) this.#answer(entry, ack);
     });
   }

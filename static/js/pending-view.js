@@ -5,14 +5,15 @@
  */
 
 import { fromTemplate } from './dom.js';
-import { messageItem } from './message-list.js';
+import { messageItem } from './message-item.js';
 
 export class PendingView {
   #items = new Map();   // client_id -> li
 
-  // onRetry(clientId), onDiscard(clientId): the failed message's two buttons.
-  constructor(listEl, me, { onRetry, onDiscard }) {
-    Object.assign(this, { el: listEl, me, onRetry, onDiscard });
+  // ctx: what drawing a message needs (message-item.js); onRetry(clientId),
+  // onDiscard(clientId): the failed message's two buttons.
+  constructor(listEl, ctx, { onRetry, onDiscard }) {
+    Object.assign(this, { el: listEl, ctx, onRetry, onDiscard });
   }
 
   render(entry) {
@@ -32,7 +33,8 @@ export class PendingView {
   }
 
   #create(entry) {
-    const li = messageItem({ username: this.me, text: entry.text, created_at: new Date().toISOString() }, this.me);
+    const m = { username: this.ctx.me, text: entry.text, created_at: new Date().toISOString(), reply_to: entry.replyTo };
+    const li = messageItem(m, this.ctx);
     li.dataset.clientId = entry.id;
     const status = fromTemplate('send-status-template');
     status.querySelector('[data-action="retry"]').addEventListener('click', () => this.onRetry(entry.id));

@@ -3,9 +3,11 @@
  * what it has to say goes through the hooks.
  *
  * A new connection is a new socket in no room, so every connect joins again with
- * `since` = the timeline's contiguous seq (docs/protocol.md §11 step 4). A busy
- * server (`timeout`, `unavailable`) is retried with back-off; a refusal is final.
- * Only one join counts: an answer to a join from an older connection is dropped.
+ * `since` = the timeline's contiguous seq and `since_rev` = the last rev without
+ * a hole (docs/protocol.md §11 steps 4 and 6); the answer's `last_rev` becomes
+ * the page's. A busy server (`timeout`, `unavailable`) is retried with back-off;
+ * a refusal is final. Only one join counts: an answer to a join from an older
+ * connection is dropped.
  */
 
 import { request, errorText } from './request.js';
@@ -20,12 +22,14 @@ export class Session {
   #failures = 0;
   #retryTimer = null;
 
+  // timeline: the room's messages (timeline.js); revs: its RevTracker (revs.js).
   // Hooks: onStatus(kind, text) with kind connecting | online | reconnecting | offline;
   // onJoined(ack) once the room is joined; onLeft() when the connection drops;
-  // onRefused(message) when the server will not have us; onOutlived() when the
-  // room's history is shorter than what the page holds (a restored database).
-  constructor(socket, room, timeline, hooks) {
-    Object.assign(this, { socket, room, timeline }, hooks);
+  // onRefused(message) when the server will not have us; onStartOver() when what
+  // the page holds cannot be brought up to date: the room's history is shorter
+  // than it (a restored database), or more changed while away than a join lists.
+  constructor(socket, room, { timeline, revs }, hooks) {
+    Object.assign(this, { socket, room, timeline, revs }, hooks);
     socket.on('connect', () => this.join());
     socket.on('disconnect', (reason) => this.#dropped(reason));
     socket.on('connect_error', (err) => {
@@ -46,18 +50,19 @@ export class Session {
     clearTimeout(this.#retryTimer);
     this.joined = false;
     this.onStatus('connecting', 'connecting…');
-    const since = this.timeline.contiguous;
-    const ack = await request(this.socket, 'join', { room: this.room, since }, { timeout: JOIN_TIMEOUT_MS });
+    const payload = { room: this.room, since: this.timeline.contiguous, since_rev: this.revs.last };
+    const ack = await request(this.socket, 'join', payload, { timeout: JOIN_TIMEOUT_MS });
     if (generation !== this.#generation || !this.socket.connected) return;   // a newer connection took over
     if (!ack.ok) {
       this.#refused(ack);
       return;
     }
     this.#failures = 0;
-    if (this.timeline.outlives(ack.last_seq)) {
-      this.onOutlived();
+    if (this.timeline.outlives(ack.last_seq) || ack.changes_truncated === true) {
+      this.onStartOver();
       return;
     }
+    this.revs.joined(ack.last_rev);
     this.joined = true;
     this.onStatus('online', 'online');
     this.onJoined(ack);

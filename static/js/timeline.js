@@ -8,6 +8,8 @@
  * - `contiguous` is the highest seq up to which nothing is missing: the resume
  *   point for `join {since}` and `history {after}`; anything held or announced
  *   above it is a gap to repair;
+ * - a change (`message_changed`, a join's `changed`) is taken like any copy, except
+ *   for a message older than what is loaded: that is no reason to load it;
  * - `oldest` and `hasOlder` say whether "load older" can go further back.
  * Everything is keyed by seq and kept in seq order, so per-seq state that is still
  * to come (a read mark, where an unread divider goes) fits beside it.
@@ -54,8 +56,23 @@ export class Timeline {
     return 'added';
   }
 
+  // A changed message: as upsert, but one below the oldest loaded is left out.
+  update(m) {
+    if (!this.accepts(m) || (!this.#bySeq.has(m.seq) && m.seq < this.oldest)) return null;
+    return this.upsert(m);
+  }
+
   get(seq) {
     return this.#bySeq.get(seq);
+  }
+
+  // The newest message of `username` that is not deleted (the one Up-arrow edits), or null.
+  newestBy(username) {
+    for (let i = this.#seqs.length - 1; i >= 0; i -= 1) {
+      const m = this.#bySeq.get(this.#seqs[i]);
+      if (m.username === username && !m.deleted) return m;
+    }
+    return null;
   }
 
   get size() {

@@ -45,6 +45,16 @@ test('the payload is the contract\'s message event, with a client_id chosen once
   assert.equal(entry.phase, 'inflight');
 });
 
+test('a reply carries reply_to, on every attempt', async (t) => {
+  world.outbox.send('me too', 12);
+  await world.answer(NO('unavailable'));
+  t.mock.timers.tick(1000);
+  assert.deepEqual(world.sent.map((a) => a.payload), [
+    { room: 'general', text: 'me too', client_id: 'c1', reply_to: 12 },
+    { room: 'general', text: 'me too', client_id: 'c1', reply_to: 12 },
+  ]);
+});
+
 test('one message is on its way at a time, oldest first', async () => {
   world.outbox.send('one');
   world.outbox.send('two');

@@ -104,3 +104,24 @@ test('oldest and whether older messages can be loaded', () => {
 test('toSeq reads page attributes: positive integers, else 0', () => {
   assert.deepEqual(['12', '0', '-3', 'x', undefined, '7abc'].map(toSeq), [12, 0, 0, 0, 0, 7]);
 });
+
+test('a change is taken for a held seq and above, never for one older than what is loaded', () => {
+  const timeline = holding([20, 21], { lastSeq: 21, firstSeq: 20, hasOlder: true });
+  assert.equal(timeline.update(msg(5, { rev: 40 })), null, 'seq 5 is not loaded: no reason to load it');
+  assert.equal(timeline.get(5), undefined);
+  assert.equal(timeline.oldest, 20);
+  assert.equal(timeline.update(msg(21, { rev: 41, text: 'edited' })), 'replaced');
+  assert.equal(timeline.update(msg(21, { rev: 41, text: 'again' })), null);
+  assert.equal(timeline.get(21).text, 'edited');
+  assert.equal(timeline.update(msg(23, { rev: 42 })), 'added', 'a newer message whose own event was lost');
+  assert.equal(timeline.hasGap(), true);
+});
+
+test('newestBy finds the last message of a user that is not deleted', () => {
+  const timeline = holding([1, 2]);
+  timeline.upsert(msg(3, { username: 'bob' }));
+  timeline.upsert(msg(4, { deleted: true }));
+  assert.equal(timeline.newestBy('ada').seq, 2);
+  assert.equal(timeline.newestBy('bob').seq, 3);
+  assert.equal(timeline.newestBy('eve'), null);
+});

@@ -135,8 +135,12 @@ class Tabs:
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
 
-    def context(self, account: Account | None = None, viewport: ViewportSize = DESKTOP) -> BrowserContext:
-        context = self.browser.new_context(viewport=viewport, base_url=self.server.base_url)
+    def context(
+        self, account: Account | None = None, viewport: ViewportSize = DESKTOP, *, javascript: bool = True
+    ) -> BrowserContext:
+        context = self.browser.new_context(
+            viewport=viewport, base_url=self.server.base_url, java_script_enabled=javascript
+        )
         context.set_default_timeout(WAIT_MS)
         if account is not None:
             context.add_cookies(account.cookies)  # type: ignore[arg-type]
@@ -222,3 +226,85 @@ def screenshot_while_typing(page: Page, typist: Page, path: Path) -> None:
     box.press_sequentially("soon", delay=10)
     page.wait_for_function("() => document.getElementById('typing').textContent !== ''", timeout=5000)
     page.screenshot(path=str(path))
+
+
+# -- messages that change -------------------------------------------------------------------------
+
+MESSAGE_JS = """(seq) => {
+    const li = document.getElementById('m' + seq);
+    if (!li) return null;
+    const part = (name) => li.querySelector(':scope > .' + name);
+    const shown = (el) => !el.hidden;
+    const quote = part('quote');
+    return {
+        text: shown(part('text')) ? part('text').textContent : null,
+        html: part('text').innerHTML,
+        deleted: shown(part('tombstone')),
+        edited: shown(part('edited')) ? part('edited').title : null,
+        rev: Number(li.dataset.rev),
+        reactions: Array.from(part('reactions').children, (chip) => ({
+            emoji: chip.dataset.emoji,
+            count: Number(chip.querySelector('.count').textContent),
+            names: chip.title,
+            mine: chip.getAttribute('aria-pressed') === 'true',
+        })),
+        quote: shown(quote) ? {
+            author: quote.querySelector('.quote-author').textContent,
+            text: quote.querySelector('.quote-text').textContent,
+            href: quote.getAttribute('href'),
+        } : null,
+    };
+}"""
+
+
+def message_view(page: Page, seq: int) -> dict[str, Any] | None:
+    """What the page shows of message ``seq``: text, deletion, "edited", reactions, quote (None if absent)."""
+    view: dict[str, Any] | None = page.evaluate(MESSAGE_JS, seq)
+    return view
+
+
+def wait_message(page: Page, seq: int, condition: str, timeout: int = WAIT_MS) -> dict[str, Any]:
+    """Until ``condition`` (a JavaScript expression of ``m``, the view above) holds for message ``seq``."""
+    page.wait_for_function(
+        f"(seq) => {{ const m = ({MESSAGE_JS})(seq); return m !== null && Boolean({condition}); }}",
+        arg=seq,
+        timeout=timeout,
+    )
+    view = message_view(page, seq)
+    assert view is not None
+    return view
+
+
+def act_on(page: Page, seq: int, action: str) -> None:
+    """Point at message ``seq`` and click its ``action`` (Reply, React, Edit, Delete), as a person would."""
+    item = page.locator(f"#m{seq}")
+    item.hover()
+    item.locator(".actions").get_by_role("button", name=action, exact=True).click()
+
+
+# What brings a page's socket in line when the network change has not reached it in time
+# (see set_online).
+NUDGE = {
+    False: "() => window.parley.socket.io.engine.close()",
+    True: "() => { window.parley.socket.disconnect(); window.parley.socket.connect(); }",
+}
+
+
+def set_online(page: Page, online: bool) -> None:
+    """``page``'s browser context online or offline, and its socket connected or not to match."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.context.set_offline(not online)
+    # Offline: current Chromium drops open WebSockets when a context goes offline, and the
+    # page notices at once. Should a build keep the socket open (older ones did: emulated
+    # offline only affected new requests), the Engine.IO transport is closed by hand, and
+    # socket.io's reconnection then fails for as long as the context stays offline.
+    # Online: socket.io's own reconnection (1 s, 2 s, ... up to 5 s apart) brings the socket
+    # back; should the manager still be backing off after a few seconds, a
+    # disconnect()+connect() reconnects at once.
+    connected = f"() => window.parley.socket.connected === {'true' if online else 'false'}"
+    try:
+        page.wait_for_function(connected, timeout=6000 if online else 2000)
+    except PlaywrightTimeout:
+        page.evaluate(NUDGE[online])
+        page.wait_for_function(connected, timeout=WAIT_MS)

@@ -2,11 +2,14 @@
 
 ``Browser`` is a logged-in test client that fills forms with their CSRF
 token and opens sockets with its session; ``call``, ``received`` and
-``inbox`` read what a test socket was answered and sent.
+``inbox`` read what a test socket was answered and sent; ``text_of`` and
+``shown_texts`` read pages, and ``post_messages`` fills a room.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,7 +17,7 @@ import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
-from chat.domain import accounts
+from chat.domain import accounts, messages
 from chat.extensions import db, socketio
 from chat.models import Room, User
 from tests.support.forms import PASSWORD, csrf_token
@@ -103,3 +106,25 @@ def _payload(packet: dict[str, Any]) -> Any:
     if packet["name"] in ("message", "json"):
         return packet["args"]
     return packet["args"][0] if packet["args"] else None
+
+
+def text_of(response: Any) -> str:
+    return str(response.get_data(as_text=True))
+
+
+def shown_texts(page: str) -> list[str]:
+    """The messages' text as a reader sees it: their rendered HTML without its tags."""
+    found = re.search(r'<ol id="messages".*?</ol>', page, re.S)
+    assert found, "the page has no message list"
+    rendered = re.findall(r'<div class="text"[^>]*>(.*?)</div>', found.group(0), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", part)) for part in rendered]
+
+
+def post_messages(app: Flask, author: User, texts: list[str], slug: str = "general") -> None:
+    """Store ``texts`` from ``author`` in ``slug`` (client ids seed-0, seed-1, ...), unbroadcast."""
+    with app.app_context():
+        room = db.session.scalar(db.select(Room).where(Room.slug == slug))
+        assert room is not None
+        user = loaded(author)
+        for n, text in enumerate(texts):
+            messages.post_message(room, user, text, f"seed-{n}")
