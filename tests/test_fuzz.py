@@ -516,6 +516,16 @@ def test_rendered_html_carries_nothing_executable(text: str) -> None:
     assert_nothing_executable(rendering.render(text))
 
 
+@FUZZ
+@given(text=st.text(min_size=1, max_size=300).map(str.strip).filter(bool))
+@example(text='a "quote", 3 + 4 = 7; 50% off {x} $5')
+@example(text="1.5 million")
+def test_a_plain_line_renders_as_the_parser_would_render_it(text: str) -> None:
+    if rendering.is_plain_line(text):
+        parsed = rendering.SANITISER.clean(rendering.RICH.render(text, {"mentions": {}})).strip()
+        assert rendering.render(text) == parsed
+
+
 def test_attack_markup_renders_as_harmless_text() -> None:
     assert rendering.render("<script>alert(1)</script>") == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
     assert 'href="javascript' not in rendering.render("[click](javascript:alert(1))")

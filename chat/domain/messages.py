@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -35,6 +37,11 @@ class Posted:
     message: Message
     duplicate: bool
     mentioned: tuple[int, ...] = ()  # ids of the members named in a new message
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The message object, built once for the ack and the broadcast."""
+        return self.message.to_dict()
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,7 @@ def _record_mentions(new: store.NewMessage, stored: store.Stored, named: dict[st
 
 def _as_stored(room: Room, author: User, new: store.NewMessage, stored: store.Stored) -> Message:
     # Built to answer with, never added to the session: the row is already stored.
-    fields = asdict(new) | {"id": stored.id, "seq": stored.seq, "rev": stored.rev}
+    fields = new.row() | {"id": stored.id, "seq": stored.seq, "rev": stored.rev}
     message = Message(**fields, room=room, author=author, deleted=False, edited_at=None)
     # Mirror the database without marking the room dirty: a later flush must
     # never write these (soon stale) numbers back over other writers' increments.
@@ -188,9 +195,8 @@ def send(
 
 
 def _broadcast(posted: Posted, skip_sid: str | None = None) -> None:
-    message = posted.message
-    emit.message_stored(message.to_dict(), skip_sid=skip_sid)
-    emit.message_activity(message.room.slug, message.seq, list(posted.mentioned))
+    emit.message_stored(posted.payload, skip_sid=skip_sid)
+    emit.message_activity(posted.payload["room"], posted.payload["seq"], list(posted.mentioned))
 
 
 def _message_token(author: User) -> Callable[[], None]:

@@ -120,11 +120,30 @@ SANITISER = nh3.Cleaner(
 )
 
 
+# Most chat lines are one plain line: nothing in them that Markdown, the linker or a mention
+# would touch, and nothing to escape. Their HTML is known without parsing; a test checks that
+# it is what the parser and the sanitiser would give for every such line.
+PLAIN_LINE = re.compile(r"[^*_~`\[\]<>!&\\#|@:\n\r]+")
+STARTS_A_LIST = re.compile(r"[-+=]|\d{1,9}[.)]")
+
+
+def is_plain_line(text: str) -> bool:
+    """Whether ``text`` is one line that renders as itself in a paragraph."""
+    return (
+        PLAIN_LINE.fullmatch(text) is not None
+        and text.isprintable()
+        and "www." not in text.lower()
+        and STARTS_A_LIST.match(text) is None
+    )
+
+
 def render(text: str, mentions: dict[str, str] | None = None) -> str:
     """The sanitised HTML of ``text``; links open in a new tab with no referrer and no follow.
 
     ``mentions`` maps the lowercase names of existing users to their usernames:
     their ``@name`` is marked, others stay text.
     """
+    if is_plain_line(text):
+        return f"<p>{text}</p>"
     dense = len(MARKUP_CHARS.findall(text)) + URL_WEIGHT * text.count("://") > MAX_MARKUP
     return SANITISER.clean((PLAIN if dense else RICH).render(text, {"mentions": mentions or {}})).strip()

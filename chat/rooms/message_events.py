@@ -29,7 +29,7 @@ def on_message(payload: dict[str, Any]) -> Ack:
     room = joined_room(slug)
     posted = messages.send(room, current_user, text, client_id, reply_to=reply_to, skip_sid=current_sid())
     stop_typing(this_socket(), slug)
-    return {"message": posted.message.to_dict(), "duplicate": posted.duplicate}
+    return {"message": posted.payload, "duplicate": posted.duplicate}
 
 
 @socket_event("history")
