@@ -7,29 +7,61 @@ production fail loudly instead of being silently accepted.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 from typing import Any, TypeVar
 
 DEV_SECRET_FILE = "secret_key"  # noqa: S105 - the file's name, not a secret
 MIN_SECRET_KEY_CHARS = 32
+# What a production SECRET_KEY must carry, estimated from how often each of its characters
+# occurs: 32 random hex digits give 90-128 bits, 32 of the same letter none at all.
+MIN_SECRET_KEY_BITS = 80
+ENVIRONMENTS = ("development", "production", "test")
 MIN_EVENT_BYTES = 80 * 1024  # 64 KiB events plus their framing
 # Set by the platforms we deploy to: their presence means production.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PLATFORM_MARKERS = ("RENDER", "K_SERVICE", "KUBERNETES_SERVICE_HOST", "DYNO")
 
 
+class ConfigError(RuntimeError):
+    """A setting that Parley refuses to run with."""
+
+
 def is_production(env: dict[str, str]) -> bool:
-    """PARLEY_ENV or FLASK_ENV says so, or a hosting platform's own variable is present."""
-    declared = env.get("PARLEY_ENV") or env.get("FLASK_ENV")
+    """PARLEY_ENV or FLASK_ENV says so (in any letter case), or a hosting platform's own variable is present.
+
+    A value that names no environment stops the start: a typo such as
+    ``prod`` must not quietly run with development's defaults.
+    """
+    name = "PARLEY_ENV" if env.get("PARLEY_ENV") else "FLASK_ENV"
+    declared = (env.get(name) or "").strip().lower()
     if declared:
+        if declared not in ENVIRONMENTS:
+            raise ConfigError(f"{name} must be one of {', '.join(ENVIRONMENTS)}, got {env[name]!r}")
         return declared == "production"
     return any(env.get(marker) for marker in PLATFORM_MARKERS)
 
 
-class ConfigError(RuntimeError):
-    """A setting that Parley refuses to run with."""
+def estimated_bits(secret: str) -> float:
+    """The secret's entropy estimated from its characters' frequencies (Shannon), in bits.
+
+    A key that repeats a shorter string is worth that string only: ``"password" * 8``
+    counts as ``"password"``.
+    """
+    period = next(
+        (
+            p
+            for p in range(1, len(secret) // 2 + 1)
+            if secret == (secret[:p] * (len(secret) // p + 1))[: len(secret)]
+        ),
+        len(secret),
+    )
+    unit = secret[:period]
+    counts = Counter(unit)
+    return -sum(n * math.log2(n / len(unit)) for n in counts.values())
 
 
 def database_url(raw: str | None, instance_path: str) -> str:
@@ -82,8 +114,10 @@ def _dev_secret_key(instance_path: str) -> str:
         return path.read_text().strip()
     key = secrets.token_hex(32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(key)
-    path.chmod(0o600)
+    # Created readable by its owner only: never a moment with the key in a world-readable file.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key)
     return key
 
 
@@ -120,6 +154,11 @@ def _secret_key(secret_key: str | None, production: bool, instance_path: str) ->
     if production and (not secret_key or len(secret_key) < MIN_SECRET_KEY_CHARS):
         raise ConfigError(
             f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_CHARS} characters in production"
+        )
+    if production and secret_key and estimated_bits(secret_key) < MIN_SECRET_KEY_BITS:
+        raise ConfigError(
+            "SECRET_KEY looks guessable (too few different characters): use "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
     return secret_key or _dev_secret_key(instance_path)
 

@@ -105,3 +105,5 @@ class Throttles:
         self.signups = bucket(
             "signups", config["REGISTRATIONS_BURST"], config["REGISTRATIONS_PER_HOUR"] / 3600
         )
+        # The Admin UI's password: one bucket for every attempt, 5 at once, then 5 a minute.
+        self.admin = bucket("admin", 5, 5 / 60)
