@@ -179,6 +179,18 @@ def test_a_short_password_gets_the_form_again_with_an_error(app: Flask, client: 
     assert user_count(app) == 0
 
 
+@pytest.mark.parametrize(
+    "common", ["12345678", "password1", "P@ssw0rd", "qwertyuiop", "aaaaaaaa", "87654321"]
+)
+def test_a_common_password_gets_the_form_again_with_a_clear_error(
+    app: Flask, client: FlaskClient, common: str
+) -> None:
+    response = register(client, "newbie", common)
+    assert response.status_code == 400
+    assert "lists attackers try first" in text_of(response)
+    assert user_count(app) == 0
+
+
 @pytest.mark.usefixtures("ada")
 def test_a_lookalike_name_with_a_trailing_newline_is_refused(app: Flask, client: FlaskClient) -> None:
     response = register(client, "ada\n")

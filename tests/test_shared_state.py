@@ -103,6 +103,19 @@ def test_local_bucket_allows_a_burst_then_the_rate() -> None:
     assert [limiter.allow("ada") for _ in range(6)] == [True] * 5 + [False]
 
 
+def test_local_buckets_left_alone_until_full_again_are_dropped() -> None:
+    """20,000 made-up names, one a second: only the last refill time's worth of buckets is kept."""
+    clock = FakeClock()
+    limiter = LocalRateLimiter(burst=10, per_second=5 / 60, clock=clock)  # full again after 120 s
+    sizes = []
+    for n in range(20_000):
+        assert limiter.allow(f"user:name-{n}")
+        clock.now += 1.0
+        sizes.append(len(limiter))
+    assert max(sizes) <= 122
+    assert [limiter.allow("user:name-19999") for _ in range(10)] == [True] * 9 + [False], "live ones stay"
+
+
 def test_redis_bucket_is_shared_between_processes(redis_client: redis.Redis) -> None:
     one = RedisRateLimiter(redis_client, burst=4, per_second=0.01, prefix="t")
     two = RedisRateLimiter(redis_client, burst=4, per_second=0.01, prefix="t")

@@ -7,6 +7,7 @@ buckets under names that say what each one limits.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -28,26 +29,42 @@ class RateLimiter(Protocol):
 class LocalRateLimiter:
     """Token buckets kept in this process.
 
-    Each user starts with ``burst`` tokens; one message spends one, and tokens
-    come back at ``per_second`` up to ``burst``.
+    Each key starts with ``burst`` tokens; one message spends one, and tokens
+    come back at ``per_second`` up to ``burst``. A bucket untouched for as long
+    as it takes to fill up again is full, which is what a missing bucket means:
+    such buckets are dropped, so distinct keys (20,000 made-up usernames) cost
+    memory only while they matter.
     """
 
     def __init__(self, burst: int, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.burst = burst
         self.per_second = per_second
         self.clock = clock
+        self.refill_seconds = burst / per_second if per_second > 0 else float("inf")
+        # Oldest-touched first: a touched bucket moves to the end.
         self._buckets: dict[object, tuple[float, float]] = {}
 
     def allow(self, key: object) -> bool:
         """Spend a token of ``key``'s bucket; False when it is empty."""
         now = self.clock()
-        tokens, stamp = self._buckets.get(key, (float(self.burst), now))
+        self._drop_full(now)
+        tokens, stamp = self._buckets.pop(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - stamp) * self.per_second)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
-            return False
-        self._buckets[key] = (tokens - 1.0, now)
-        return True
+        allowed = tokens >= 1.0
+        self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
+        return allowed
+
+    def _drop_full(self, now: float) -> None:
+        # Two at most per call, oldest first: each call adds one bucket at most, so the dict
+        # never holds more than the buckets touched within the last refill time (plus one).
+        oldest = list(itertools.islice(self._buckets.items(), 2))
+        for key, (_tokens, stamp) in oldest:
+            if now - stamp < self.refill_seconds:
+                return
+            del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
 
 # The same bucket kept in Redis, so a user's limit holds across processes.
