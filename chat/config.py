@@ -107,6 +107,22 @@ def _origins(raw: str | None) -> list[str]:
     return origins
 
 
+def _flag(env: dict[str, str], name: str) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {env[name]!r}")
+
+
+def _hosts(raw: str | None) -> list[str] | None:
+    hosts = [h.strip().lower() for h in (raw or "").split(",") if h.strip()]
+    if "*" in hosts:
+        raise ConfigError("TRUSTED_HOSTS may not be '*': list the host names this app answers to")
+    return hosts or None
+
+
 def _dev_secret_key(instance_path: str) -> str:
     """A random key kept in ``instance/`` so sessions survive restarts in dev."""
     path = Path(instance_path) / DEV_SECRET_FILE
@@ -136,8 +152,12 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # Where `python app.py` listens (the Procfile's gunicorn takes HOST and PORT from its command line).
         "HOST": env.get("HOST") or "127.0.0.1",
         "PORT": _number(env, "PORT", 5000),
-        # Behind N reverse proxies, trust N hops of X-Forwarded-* (client address, https).
+        # Behind N reverse proxies, trust N hops of X-Forwarded-For and -Proto (client address, https).
         "PROXY_FIX_HOPS": _number(env, "PROXY_FIX_HOPS", 0),
+        # ... and of X-Forwarded-Host, only when the proxies set it themselves.
+        "PROXY_FIX_HOST": _flag(env, "PROXY_FIX_HOST"),
+        # The Host values this app answers to (None: any); others get 400 before anything runs.
+        "TRUSTED_HOSTS": _hosts(env.get("TRUSTED_HOSTS")),
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
         "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),

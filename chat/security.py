@@ -1,13 +1,15 @@
-"""Security defaults: response headers, session cookies, Socket.IO origins, proxies, client address."""
+"""Security defaults: response headers, trusted hosts, session cookies, Socket.IO origins, proxies, client address."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Request, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wrappers import Response
 
 from chat.internals import has_socket_session
@@ -33,6 +35,43 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+# Sent on HTTPS responses only: browsers ignore it over plain HTTP, and it must never pin a dev host.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+# Endpoints whose responses may be cached (files that are the same for everyone).
+CACHEABLE_ENDPOINTS = {"static", "health.socketio_client"}
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class SecureResponses:
+    """WSGI middleware around the whole app, Engine.IO's answers included.
+
+    Refuses a ``Host`` outside ``trusted_hosts`` (when set) with 400 before
+    anything runs, and adds the security headers (and HSTS over HTTPS) to every
+    response. Flask's ``after_request`` never sees Engine.IO's responses, which
+    python-engineio writes itself.
+    """
+
+    def __init__(self, app: WsgiApp, trusted_hosts: list[str]) -> None:
+        self.app = app
+        self.trusted_hosts = trusted_hosts
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Answer a request: refused for an untrusted host, else the app's answer with the headers."""
+        added = list(HEADERS.items())
+        if environ.get("wsgi.url_scheme") == "https":
+            added.append(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+        if self.trusted_hosts and not host_is_trusted(environ.get("HTTP_HOST"), self.trusted_hosts):
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"), *added])
+            return [b"Unknown host.\n"]
+
+        def with_headers(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers.extend((name, value) for name, value in added if name.lower() not in present)
+            return start_response(status, headers, *exc_info)
+
+        return self.app(environ, with_headers)
 
 
 def client_address() -> str:
@@ -70,15 +109,21 @@ class SessionCookies(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """Trust the configured proxies, sign sessions with ``SessionCookies``, add the headers."""
+    """Trust the configured proxies and hosts, sign sessions with ``SessionCookies``, add the headers."""
     app.session_interface = SessionCookies()
+    # "//x" is a 404, not a redirect built from whatever Host the request named.
+    app.url_map.merge_slashes = False
+    app.wsgi_app = SecureResponses(app.wsgi_app, app.config["TRUSTED_HOSTS"] or [])  # type: ignore[method-assign]
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
-        # Trust X-Forwarded-* from exactly this many proxies: scheme (Secure cookies), host, client address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        # Trust X-Forwarded-For and -Proto from exactly this many proxies (client address, Secure
+        # cookies); X-Forwarded-Host only when the operator says the proxy sets it.
+        host_hops = hops if app.config["PROXY_FIX_HOST"] else 0
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=host_hops)  # type: ignore[method-assign]
 
     @app.after_request
-    def add_security_headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+    def private_pages_stay_private(response: Response) -> Response:
+        # A page made for a logged-in user is theirs alone: no shared cache, no back-button copy.
+        if request.endpoint not in CACHEABLE_ENDPOINTS and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
         return response
