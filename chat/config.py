@@ -200,6 +200,10 @@ def _limits(env: dict[str, str]) -> dict[str, Any]:
         "REGISTRATIONS_BURST": _number(env, "REGISTRATIONS_BURST", 10),
         "REGISTRATIONS_PER_HOUR": _number(env, "REGISTRATIONS_PER_HOUR", 20.0),
         "MAX_SOCKETS_PER_USER": _number(env, "MAX_SOCKETS_PER_USER", 20),
+        # Offices and phone carriers put many people behind one address: roomy, but a bound.
+        "MAX_SOCKETS_PER_ADDRESS": _number(env, "MAX_SOCKETS_PER_ADDRESS", 200),
+        # A request's line and headers must arrive within this, and a body may pause no longer.
+        "SLOW_CLIENT_SECONDS": _number(env, "SLOW_CLIENT_SECONDS", 10.0),
         "MAX_ROOMS_PER_SOCKET": _number(env, "MAX_ROOMS_PER_SOCKET", 100),
         "MAX_MESSAGE_CHARS": _number(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.

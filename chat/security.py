@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask, Request, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -40,6 +41,10 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 # Endpoints whose responses may be cached (files that are the same for everyone).
 CACHEABLE_ENDPOINTS = {"static", "health.socketio_client"}
 
+# Flask-SocketIO's default path, which the browser client and every other client use.
+SOCKETIO_PATH = "/socket.io"
+GATE = "parley.handshake_gate"
+
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -72,6 +77,53 @@ class SecureResponses:
             return start_response(status, headers, *exc_info)
 
         return self.app(environ, with_headers)
+
+
+class HandshakeGate:
+    """WSGI middleware: an Engine.IO handshake without a logged-in session gets 401, before Engine.IO.
+
+    Engine.IO would otherwise open a session (memory, a ping task) for anyone,
+    only for Socket.IO's connect to refuse it later. Checking the signed cookie
+    here costs one HMAC and no database. Only the signature and a user id are
+    checked; the connect handler still loads the user. ``open_origins`` (the
+    operator's listed origins, when the Admin UI is on) skip the check, since
+    the Admin UI connects with its own password and no session.
+    """
+
+    def __init__(self, app: WsgiApp, flask_app: Flask, path: str, open_origins: set[str]) -> None:
+        self.app = app
+        self.flask_app = flask_app
+        self.path = path
+        self.open_origins = open_origins
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Refuse an anonymous handshake with 401; pass everything else on."""
+        if self.refuses(environ):
+            start_response("401 Unauthorized", [("Content-Type", "application/json")])
+            return [b'{"message": "Log in first: this connection has no valid session."}']
+        return self.app(environ, start_response)
+
+    def refuses(self, environ: dict[str, Any]) -> bool:
+        """Whether this request is an Engine.IO handshake without a logged-in session."""
+        return self._is_handshake(environ) and not self._has_login(environ)
+
+    def _is_handshake(self, environ: dict[str, Any]) -> bool:
+        if not str(environ.get("PATH_INFO", "")).startswith(self.path):
+            return False
+        query = parse_qs(str(environ.get("QUERY_STRING", "")))
+        return "sid" not in query and environ.get("HTTP_ORIGIN") not in self.open_origins
+
+    def _has_login(self, environ: dict[str, Any]) -> bool:
+        opened = self.flask_app.session_interface.open_session(
+            self.flask_app, self.flask_app.request_class(environ)
+        )
+        return opened is not None and "_user_id" in opened
+
+
+def handshake_gate(app: Flask) -> HandshakeGate:
+    """The app's ``HandshakeGate`` (the server's WebSocket handler asks it before upgrading)."""
+    gate: HandshakeGate = app.extensions[GATE]
+    return gate
 
 
 def client_address() -> str:
@@ -113,6 +165,11 @@ def init_app(app: Flask) -> None:
     app.session_interface = SessionCookies()
     # "//x" is a 404, not a redirect built from whatever Host the request named.
     app.url_map.merge_slashes = False
+    admin_origins = (
+        set(app.config["CORS_ALLOWED_ORIGINS"]) if app.config["SOCKETIO_ADMIN_PASSWORD"] else set()
+    )
+    gate = app.extensions[GATE] = HandshakeGate(app.wsgi_app, app, SOCKETIO_PATH, admin_origins)
+    app.wsgi_app = gate  # type: ignore[method-assign]
     app.wsgi_app = SecureResponses(app.wsgi_app, app.config["TRUSTED_HOSTS"] or [])  # type: ignore[method-assign]
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:

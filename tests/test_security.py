@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import flask_migrate
@@ -34,6 +35,7 @@ def test_every_page_carries_the_security_headers(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     "path",
     [
+        "/socket.io/?EIO=4&transport=polling",  # a handshake, refused without a session
         "/socket.io/?EIO=4&transport=polling&sid=nope",  # python-engineio's own 400
         "/socket.io/?EIO=9&transport=polling",
     ],
@@ -256,3 +258,56 @@ def test_socket_origins_are_the_apps_own_and_the_listed_ones(app: Flask) -> None
     assert not allowed("http://127.0.0.1:5001", environ)
     forged = {**environ, "HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_HOST": "evil.example"}
     assert not allowed("https://evil.example", forged), "forwarded headers count only through ProxyFix"
+
+
+# --- Anonymous clients are cheap to refuse ------------------------------------------------------
+
+
+def test_an_engine_io_handshake_without_a_login_is_refused_before_engine_io(app: Flask) -> None:
+    client = app.test_client()
+    for cookie in (None, "session=forged.cookie.value"):
+        if cookie:
+            client.set_cookie("session", cookie.split("=", 1)[1])
+        response = client.get("/socket.io/?EIO=4&transport=polling")
+        assert response.status_code == 401
+        assert response.get_json() == {"message": "Log in first: this connection has no valid session."}
+    assert not app.extensions["socketio"].server.eio.sockets, "Engine.IO opened no session"
+
+
+def engine_io_polling(browser: Any) -> tuple[Any, str]:
+    opened = browser.http.get("/socket.io/?EIO=4&transport=polling")
+    assert opened.status_code == 200
+    return browser.http, opened.get_data(as_text=True).split('"sid":"')[1].split('"')[0]
+
+
+@pytest.mark.usefixtures("few_sockets")
+def test_a_refused_connect_closes_its_transport_within_seconds(app: Flask, login: Login, ada: User) -> None:
+    """Over raw long-polling (Flask-SocketIO's test clients would swallow the refusal's packet)."""
+    browser = login(ada)
+    answers = []
+    for _ in range(3):  # two allowed, the third refused
+        http, eio_sid = engine_io_polling(browser)
+        http.post(f"/socket.io/?EIO=4&transport=polling&sid={eio_sid}", data="40")
+        answers.append(http.get(f"/socket.io/?EIO=4&transport=polling&sid={eio_sid}").get_data(as_text=True))
+    assert [answer[:2] for answer in answers] == ["40", "40", "44"], answers
+    assert "Too many open connections" in answers[2]
+    sockets = app.extensions["socketio"].server.eio.sockets
+    deadline = time.monotonic() + 5
+    while eio_sid in sockets and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert eio_sid not in sockets, "the refused client's transport is still open"
+    assert len(sockets) == 2, "the accepted ones stay"
+
+
+@pytest.fixture
+def few_per_address(app_config: dict[str, Any]) -> None:
+    app_config["MAX_SOCKETS_PER_ADDRESS"] = 2
+
+
+@pytest.mark.usefixtures("few_per_address")
+def test_one_address_may_open_only_so_many_sockets(login: Login, ada: User, bob: User, eve: User) -> None:
+    first, second = login(ada).socket(), login(bob).socket()
+    third = login(eve).socket()
+    assert (first.is_connected(), second.is_connected(), third.is_connected()) == (True, True, False)
+    first.disconnect()
+    assert login(eve).socket().is_connected(), "closing one makes room for another"

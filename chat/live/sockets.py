@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -16,6 +17,7 @@ class SocketState:
 
     user_id: int
     username: str
+    address: str = ""
     rooms: set[str] = field(default_factory=set)
     typing_in: set[str] = field(default_factory=set)
 
@@ -25,22 +27,24 @@ class SocketRegistry:
 
     def __init__(self) -> None:
         self._sockets: dict[str, SocketState] = {}
-        self._per_user: Counter[int] = Counter()  # counted as sockets come and go, never scanned
+        # Counted as sockets come and go, never scanned.
+        self._per_user: Counter[int] = Counter()
+        self._per_address: Counter[str] = Counter()
 
-    def connected(self, sid: str, user_id: int, username: str) -> SocketState:
-        """Record a new socket of ``user_id`` (replacing any stale state under the same sid)."""
+    def connected(self, sid: str, user_id: int, username: str, address: str = "") -> SocketState:
+        """Record a new socket of ``user_id`` from ``address`` (replacing any stale state under the same sid)."""
         self.disconnected(sid)
-        state = self._sockets[sid] = SocketState(user_id, username)
+        state = self._sockets[sid] = SocketState(user_id, username, address)
         self._per_user[user_id] += 1
+        self._per_address[address] += 1
         return state
 
     def disconnected(self, sid: str) -> SocketState | None:
         """Forget ``sid``; its state, or None if it was not here."""
         state = self._sockets.pop(sid, None)
         if state is not None:
-            self._per_user[state.user_id] -= 1
-            if self._per_user[state.user_id] <= 0:
-                del self._per_user[state.user_id]
+            _release(self._per_user, state.user_id)
+            _release(self._per_address, state.address)
         return state
 
     def get(self, sid: str) -> SocketState | None:
@@ -50,6 +54,10 @@ class SocketRegistry:
     def count_for(self, user_id: int) -> int:
         """How many sockets ``user_id`` has open on this process."""
         return self._per_user[user_id]
+
+    def count_from(self, address: str) -> int:
+        """How many sockets this process holds from client ``address``."""
+        return self._per_address[address]
 
     def sids(self) -> list[str]:
         """Every socket id held here (a copy: sockets come and go while callers iterate)."""
@@ -71,3 +79,9 @@ class SocketRegistry:
 
     def __len__(self) -> int:
         return len(self._sockets)
+
+
+def _release(counter: Counter[Any], key: object) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]

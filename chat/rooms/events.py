@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
@@ -21,12 +21,18 @@ from chat.domain import changes, messages, rooms
 from chat.domain.errors import BAD_REQUEST, NOT_FOUND, ChatError
 from chat.extensions import socketio
 from chat.fanout import emit
-from chat.internals import is_pending_disconnect
+from chat.internals import close_transport_later, is_pending_disconnect
 from chat.live import SocketState
 from chat.rooms.payloads import bool_field, seq_field, text_field
 from chat.rooms.sockets import Ack, acknowledged, current_sid, joined_room, stop_typing, this_socket
+from chat.security import client_address
 
 log = logging.getLogger("parley.socket")
+
+# Long enough for a refused client to read why (its pending poll, or the WebSocket), then closed.
+REFUSED_TRANSPORT_SECONDS = 1.0
+TOO_MANY_FOR_USER = "Too many open connections for this user; close some tabs."
+TOO_MANY_FROM_ADDRESS = "Too many open connections from this address; try again later."
 
 
 def depart(sid: str, state: SocketState, slug: str) -> None:
@@ -38,6 +44,13 @@ def depart(sid: str, state: SocketState, slug: str) -> None:
         emit.presence_changed(slug, state.username, False)
 
 
+def refuse(reason: str, why: str) -> ConnectionRefusedError:
+    """A refused connect: logged, and its transport closed soon after the client reads ``why``."""
+    log.info("connect refused: %s (sid %s, %s)", reason, current_sid(), client_address())
+    close_transport_later(socketio.server, current_sid(), REFUSED_TRANSPORT_SECONDS)
+    return ConnectionRefusedError(why)
+
+
 @socket_event("connect")
 def on_connect(_auth: object = None) -> Ack | None:
     """A browser or script connects with its session cookie; anonymous connections are refused."""
@@ -45,18 +58,18 @@ def on_connect(_auth: object = None) -> Ack | None:
         # Not a new connection: the client emitted an event named "connect" on a live one.
         return ChatError(BAD_REQUEST, "Unknown event 'connect'.").ack()
     if not current_user.is_authenticated:
-        log.info("connect refused: no session (sid %s, %s)", current_sid(), request.remote_addr)
-        raise ConnectionRefusedError("Log in first: this connection has no valid session.")
-    registry = live.sockets()
-    if registry.count_for(current_user.id) >= current_app.config["MAX_SOCKETS_PER_USER"]:
-        log.info("connect refused: %s has too many sockets", current_user.username)
-        raise ConnectionRefusedError("Too many open connections for this user; close some tabs.")
-    registry.connected(current_sid(), current_user.id, current_user.username)
+        raise refuse("no session", "Log in first: this connection has no valid session.")
+    registry, config, address = live.sockets(), current_app.config, client_address()
+    if registry.count_for(current_user.id) >= config["MAX_SOCKETS_PER_USER"]:
+        raise refuse(f"{current_user.username} has too many sockets", TOO_MANY_FOR_USER)
+    if registry.count_from(address) >= config["MAX_SOCKETS_PER_ADDRESS"]:
+        raise refuse("too many sockets from this address", TOO_MANY_FROM_ADDRESS)
+    registry.connected(current_sid(), current_user.id, current_user.username, address)
     fanout.upkeep().ensure_running()
     login_id = session.get("login")
     if isinstance(login_id, str):  # so that logging out ends this socket too
         join_room(emit.login_channel(login_id))
-    log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), request.remote_addr)
+    log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), address)
     return None
 
 
