@@ -199,6 +199,14 @@ def _limits(env: dict[str, str]) -> dict[str, Any]:
         "LOGIN_ATTEMPTS_PER_MINUTE": _number(env, "LOGIN_ATTEMPTS_PER_MINUTE", 5.0),
         "REGISTRATIONS_BURST": _number(env, "REGISTRATIONS_BURST", 10),
         "REGISTRATIONS_PER_HOUR": _number(env, "REGISTRATIONS_PER_HOUR", 20.0),
+        # Rooms one person may create (public and private; direct rooms apart), and how fast.
+        "MAX_ROOMS_PER_USER": _number(env, "MAX_ROOMS_PER_USER", 100),
+        "MAX_DIRECT_ROOMS_PER_USER": _number(env, "MAX_DIRECT_ROOMS_PER_USER", 1000),
+        "ROOMS_BURST": _number(env, "ROOMS_BURST", 10),
+        "ROOMS_PER_HOUR": _number(env, "ROOMS_PER_HOUR", 30.0),
+        # /dm/<name> opened (each a probe of whether the name exists), per user.
+        "DIRECTS_BURST": _number(env, "DIRECTS_BURST", 20),
+        "DIRECTS_PER_HOUR": _number(env, "DIRECTS_PER_HOUR", 60.0),
         "MAX_SOCKETS_PER_USER": _number(env, "MAX_SOCKETS_PER_USER", 20),
         # Offices and phone carriers put many people behind one address: roomy, but a bound.
         "MAX_SOCKETS_PER_ADDRESS": _number(env, "MAX_SOCKETS_PER_ADDRESS", 200),

@@ -17,6 +17,7 @@ MESSAGES = (
     (403, "This room is for its members only."),
     (404, "Not found."),
     (405, "Method not allowed."),
+    (429, "Too many requests; wait a while and try again."),
 )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from zxcvbn import zxcvbn
 
 from chat.domain.errors import BAD_REQUEST, CONFLICT, NOT_FOUND, ChatError
+from chat.domain.names import username_skeleton
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
 from chat.models import User
@@ -57,12 +58,17 @@ def is_common_password(password: str) -> bool:
 
 
 def register_user(username: str, password: str) -> User:
-    """Create a user with a hashed password; refuse a name taken in any case."""
+    """Create a user with a hashed password; refuse a name taken in any case, or one that looks like it."""
     validate_username(username)
     validate_password(password)
     if username.lower() == SYSTEM_USERNAME or User.by_username(username) is not None:
         raise ChatError(CONFLICT, f"The username {username!r} is taken.")
-    user = User(username=username)
+    skeleton = username_skeleton(username)
+    if skeleton == username_skeleton(SYSTEM_USERNAME) or User.by_skeleton(skeleton) is not None:
+        raise ChatError(
+            CONFLICT, f"The username {username!r} looks too much like someone else's; choose another."
+        )
+    user = User(username=username, skeleton=skeleton)
     user.set_password(password)
     db.session.add(user)
     try:
@@ -110,7 +116,7 @@ def system_user() -> User:
     user = User.by_username(SYSTEM_USERNAME)
     if user is not None:
         return user
-    user = User(username=SYSTEM_USERNAME, password_hash="!")  # noqa: S106 - "!" is no hash: it never matches
+    user = User(username=SYSTEM_USERNAME, password_hash="!", skeleton=username_skeleton(SYSTEM_USERNAME))  # noqa: S106 - "!" is no hash: it never matches
     db.session.add(user)
     try:
         db.session.commit()

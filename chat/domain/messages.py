@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chat import live
-from chat.domain import accounts, store
+from chat.domain import accounts, directs, store
 from chat.domain.errors import BAD_REQUEST, EMPTY, NOT_FOUND, RATE_LIMITED, TOO_LONG, ChatError
 from chat.domain.rendering import render
 from chat.extensions import db
@@ -170,6 +170,7 @@ def send(
     """
     posted = post_message(room, author, text, client_id, reply_to=reply_to, throttle=_message_token(author))
     if not posted.duplicate:
+        directs.deliver(room, author)
         emit.message_stored(posted.message.to_dict(), skip_sid=skip_sid)
     return posted
 

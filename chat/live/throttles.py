@@ -122,5 +122,8 @@ class Throttles:
         self.signups = bucket(
             "signups", config["REGISTRATIONS_BURST"], config["REGISTRATIONS_PER_HOUR"] / 3600
         )
+        # Rooms (and direct rooms) a user creates, and the /dm/<name> pages they open.
+        self.rooms = bucket("rooms", config["ROOMS_BURST"], config["ROOMS_PER_HOUR"] / 3600)
+        self.directs = bucket("directs", config["DIRECTS_BURST"], config["DIRECTS_PER_HOUR"] / 3600)
         # The Admin UI's password: one bucket for every attempt, 5 at once, then 5 a minute.
         self.admin = bucket("admin", 5, 5 / 60)

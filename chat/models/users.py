@@ -33,6 +33,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(256))
+    # The name's UTS #39 skeleton (chat.domain.names): two names with one skeleton look alike.
+    skeleton: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def set_password(self, password: str) -> None:
@@ -51,6 +53,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         if "\x00" in username:  # no stored name has one, and PostgreSQL refuses it in a query
             return None
         return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
+
+    @classmethod
+    def by_skeleton(cls, skeleton: str) -> User | None:
+        """A user whose name has this UTS #39 skeleton (looks like a name with it), if any."""
+        return db.session.scalar(select(cls).where(cls.skeleton == skeleton).limit(1))
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

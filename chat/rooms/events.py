@@ -18,7 +18,7 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from chat import fanout, live
 from chat.decorators import socket_event
 from chat.domain import changes, messages, rooms
-from chat.domain.errors import BAD_REQUEST, NOT_FOUND, ChatError
+from chat.domain.errors import BAD_REQUEST, ChatError
 from chat.extensions import socketio
 from chat.fanout import emit
 from chat.internals import close_transport_later, is_pending_disconnect
@@ -31,6 +31,8 @@ log = logging.getLogger("parley.socket")
 
 # Long enough for a refused client to read why (its pending poll, or the WebSocket), then closed.
 REFUSED_TRANSPORT_SECONDS = 1.0
+# A join lists the first members by name (and the joining user); members_total says how many there are.
+MEMBERS_IN_JOIN = 200
 TOO_MANY_FOR_USER = "Too many open connections for this user; close some tabs."
 TOO_MANY_FROM_ADDRESS = "Too many open connections from this address; try again later."
 
@@ -118,7 +120,8 @@ def on_join(payload: dict[str, Any]) -> Ack:
         emit.presence_changed(slug, state.username, True)
     return {
         "room": room.summary(),
-        "members": rooms.members_with_presence(room),
+        "members": rooms.members_with_presence(room, limit=MEMBERS_IN_JOIN, including=current_user),
+        "members_total": room.member_count(),
         "messages": [m.to_dict() for m in page.messages],
         "has_more": page.has_more,
         "last_seq": max(newest, last_seq),
@@ -135,8 +138,8 @@ def on_leave(payload: dict[str, Any]) -> Ack:
     slug = text_field(payload, "room")
     state = this_socket()
     if slug not in state.rooms:
-        if rooms.find_room(slug) is None:
-            raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
+        if not rooms.visible(current_user, slug):
+            raise rooms.not_found(slug)
         return {}
     depart(current_sid(), state, slug)
     return {}

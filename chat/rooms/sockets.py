@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat import live, metrics
 from chat.domain import rooms
-from chat.domain.errors import FORBIDDEN, NOT_FOUND, NOT_JOINED, UNAVAILABLE, ChatError
+from chat.domain.errors import FORBIDDEN, NOT_JOINED, UNAVAILABLE, ChatError
 from chat.extensions import db
 from chat.fanout import emit
 from chat.live import SocketState
@@ -82,10 +82,14 @@ def this_socket() -> SocketState:
 
 
 def joined_room(slug: str) -> Room:
-    """The room ``slug`` if this socket joined it, re-checking the user's access."""
+    """The room ``slug`` if this socket joined it, re-checking the user's access.
+
+    A room the user may not see is ``not_found`` before and after a join
+    alike: ``not_joined`` would say it exists.
+    """
     if slug not in this_socket().rooms:
-        if rooms.find_room(slug) is None:
-            raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
+        if not rooms.visible(current_user, slug):
+            raise rooms.not_found(slug)
         raise ChatError(NOT_JOINED, "Join the room on this connection first.")
     return rooms.room_for(current_user, slug)
 
