@@ -193,6 +193,9 @@ def _limits(env: dict[str, str]) -> dict[str, Any]:
     return {
         "RATE_LIMIT_BURST": _number(env, "RATE_LIMIT_BURST", 20),
         "RATE_LIMIT_PER_SECOND": _number(env, "RATE_LIMIT_PER_SECOND", 5.0),
+        # Every socket event spends from one budget per user (history and join by what they return).
+        "EVENTS_BURST": _number(env, "EVENTS_BURST", 100),
+        "EVENTS_PER_SECOND": _number(env, "EVENTS_PER_SECOND", 20.0),
         # A process renews its sockets' presence every third of this; a dead one's lapse after it.
         "PRESENCE_TTL_SECONDS": _number(env, "PRESENCE_TTL_SECONDS", 30.0),
         "LOGIN_ATTEMPTS_BURST": _number(env, "LOGIN_ATTEMPTS_BURST", 10),

@@ -24,7 +24,15 @@ from chat.fanout import emit
 from chat.internals import close_transport_later, is_pending_disconnect
 from chat.live import SocketState
 from chat.rooms.payloads import bool_field, seq_field, text_field
-from chat.rooms.sockets import Ack, acknowledged, current_sid, joined_room, stop_typing, this_socket
+from chat.rooms.sockets import (
+    Ack,
+    acknowledged,
+    current_sid,
+    joined_room,
+    spend_budget,
+    stop_typing,
+    this_socket,
+)
 from chat.security import client_address
 
 log = logging.getLogger("parley.socket")
@@ -155,7 +163,9 @@ def on_typing(payload: dict[str, Any]) -> Ack:
     state = this_socket()
     if typing:
         state.typing_in.add(slug)
-        emit.typing_changed(slug, state.username, True, skip_sid=current_sid())
+        # Relayed once a second per user and room at most: a renewal every 3 s is all a client needs.
+        if live.throttles().typing.allow(f"{state.user_id}:{slug}"):
+            emit.typing_changed(slug, state.username, True, skip_sid=current_sid())
     else:
         stop_typing(state, slug)
     return {}
@@ -163,5 +173,10 @@ def on_typing(payload: dict[str, Any]) -> Ack:
 
 @socket_event("*")
 def on_unknown(event: str, *_args: object) -> Ack:
-    """Any other event gets a clear refusal, never a dropped connection."""
+    """Any other event gets a clear refusal (from the same budget), never a dropped connection."""
+    try:
+        if current_user.is_authenticated:
+            spend_budget(event)
+    except ChatError as refusal:
+        return refusal.ack()
     return ChatError(BAD_REQUEST, f"Unknown event {event!r}.").ack()

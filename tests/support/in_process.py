@@ -33,6 +33,8 @@ def base_config(tmp_path: Any) -> dict[str, Any]:
         # Roomy enough for tests that post many messages; rate-limit tests set their own.
         "RATE_LIMIT_BURST": 1000,
         "RATE_LIMIT_PER_SECOND": 1000.0,
+        "EVENTS_BURST": 100_000,
+        "EVENTS_PER_SECOND": 100_000.0,
         "LOGIN_ATTEMPTS_BURST": 1000,
         "REGISTRATIONS_BURST": 1000,
     }
