@@ -151,3 +151,19 @@ def test_another_users_budget_is_their_own(
         call(ada_sock, "history", {"room": "general", "limit": 1})
     assert call(ada_sock, "history", {"room": "general", "limit": 1})["error"]["code"] == "rate_limited"
     assert call(bob_sock, "history", {"room": "general", "limit": 1})["ok"]
+
+
+def test_a_typing_that_comes_too_soon_is_sent_when_the_second_is_over(
+    room_with_bob: tuple[SocketIOTestClient, SocketIOTestClient],
+) -> None:
+    """Stop and start again within the second: bob still learns ada types, a second later."""
+    ada_sock, bob_sock = room_with_bob
+    for typing in (True, False, True):
+        assert call(ada_sock, "typing", {"room": "general", "typing": typing})["ok"]
+    assert [p["typing"] for name, p in inbox(bob_sock) if name == "typing"] == [True, False]
+    deadline = time.monotonic() + 3
+    later: list[bool] = []
+    while not later and time.monotonic() < deadline:
+        time.sleep(0.05)
+        later = [p["typing"] for name, p in inbox(bob_sock) if name == "typing"]
+    assert later == [True]

@@ -8,6 +8,8 @@ import secrets
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +116,14 @@ def test_the_development_key_file_is_never_readable_by_others(
     assert from_environment(str(tmp_path), {})["SECRET_KEY"] == key, "kept across starts"
 
 
-def admin_ui(tmp_path: Path, **settings: object) -> Any:
+@contextmanager
+def admin_ui(tmp_path: Path, **settings: object) -> Iterator[Any]:
+    """The Admin UI of a fresh app, taken out again afterwards.
+
+    python-socketio instruments Engine.IO's ``Socket`` class itself, for the
+    whole process, and each instrumentation saves one original: so one at a
+    time, and undone before the next test's servers run.
+    """
     app = create_app(
         {
             "TESTING": True,
@@ -123,21 +132,28 @@ def admin_ui(tmp_path: Path, **settings: object) -> Any:
             **settings,
         }
     )
-    return app.extensions[ADMIN_UI]
+    ui = app.extensions[ADMIN_UI]
+    try:
+        yield ui
+    finally:
+        ui.uninstrument()
 
 
 def test_the_admin_ui_only_watches_in_production(tmp_path: Path) -> None:
-    assert admin_ui(tmp_path, PRODUCTION=True).read_only is True
-    assert admin_ui(tmp_path, PRODUCTION=False).read_only is False
+    with admin_ui(tmp_path, PRODUCTION=True) as ui:
+        assert ui.read_only is True
+    with admin_ui(tmp_path, PRODUCTION=False) as ui:
+        assert ui.read_only is False
 
 
 def test_the_admin_ui_password_is_throttled(tmp_path: Path) -> None:
     right = {"username": "admin", "password": "admin-ui-password"}
-    ui = admin_ui(tmp_path)
-    assert ui.auth(right) is True
-    assert [ui.auth({"username": "admin", "password": f"guess-{n}"}) for n in range(4)] == [False] * 4
-    assert ui.auth(right) is False, "six attempts at once: the right password waits too"
-    assert admin_ui(tmp_path).auth({"username": "admin"}) is False
+    with admin_ui(tmp_path) as ui:
+        assert ui.auth(right) is True
+        assert [ui.auth({"username": "admin", "password": f"guess-{n}"}) for n in range(4)] == [False] * 4
+        assert ui.auth(right) is False, "six attempts at once: the right password waits too"
+    with admin_ui(tmp_path) as ui:
+        assert ui.auth({"username": "admin"}) is False
 
 
 @pytest.mark.parametrize(

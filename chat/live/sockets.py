@@ -20,6 +20,9 @@ class SocketState:
     address: str = ""
     rooms: set[str] = field(default_factory=set)
     typing_in: set[str] = field(default_factory=set)
+    # Rooms told that this socket types (a relayed typing: true), and rooms where one waits to be.
+    typing_told: set[str] = field(default_factory=set)
+    typing_waiting: set[str] = field(default_factory=set)
 
 
 class SocketRegistry:

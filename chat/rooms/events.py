@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, session
+from flask import Flask, current_app, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
@@ -39,6 +39,8 @@ log = logging.getLogger("parley.socket")
 
 # Long enough for a refused client to read why (its pending poll, or the WebSocket), then closed.
 REFUSED_TRANSPORT_SECONDS = 1.0
+# The shortest time between two typing: true of one user in one room that leave the server.
+TYPING_RELAY_SECONDS = 1.0
 # A join lists the first members by name (and the joining user); members_total says how many there are.
 MEMBERS_IN_JOIN = 200
 TOO_MANY_FOR_USER = "Too many open connections for this user; close some tabs."
@@ -163,12 +165,35 @@ def on_typing(payload: dict[str, Any]) -> Ack:
     state = this_socket()
     if typing:
         state.typing_in.add(slug)
-        # Relayed once a second per user and room at most: a renewal every 3 s is all a client needs.
-        if live.throttles().typing.allow(f"{state.user_id}:{slug}"):
-            emit.typing_changed(slug, state.username, True, skip_sid=current_sid())
+        relay_typing(current_app._get_current_object(), current_sid(), state, slug)  # type: ignore[attr-defined]
     else:
         stop_typing(state, slug)
     return {}
+
+
+def relay_typing(app: Flask, sid: str, state: SocketState, slug: str) -> None:
+    """Tell the room ``state``'s user types: now, or (once) when their second is over.
+
+    At most one ``typing: true`` a second per user and room leaves; one that
+    comes too soon is not lost but sent when the second is over, if the
+    socket still types then. A client renews every 3 s, so nobody waits.
+    """
+    if live.throttles().typing.allow(f"{state.user_id}:{slug}"):
+        state.typing_told.add(slug)
+        emit.typing_changed(slug, state.username, True, skip_sid=sid)
+    elif slug not in state.typing_waiting:
+        state.typing_waiting.add(slug)
+        socketio.start_background_task(_relay_later, app, socketio.server, sid, state, slug)
+
+
+def _relay_later(app: Flask, server: object, sid: str, state: SocketState, slug: str) -> None:
+    socketio.sleep(TYPING_RELAY_SECONDS)
+    if socketio.server is not server:  # the app was built again meanwhile (tests build many)
+        return
+    with app.app_context():
+        state.typing_waiting.discard(slug)
+        if slug in state.typing_in and live.sockets().get(sid) is state:
+            relay_typing(app, sid, state, slug)
 
 
 @socket_event("*")

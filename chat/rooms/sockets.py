@@ -125,7 +125,8 @@ def joined_room(slug: str) -> Room:
 
 
 def stop_typing(state: SocketState, slug: str) -> None:
-    """End this socket's typing in ``slug``, telling the room if it was typing."""
-    if slug in state.typing_in:
-        state.typing_in.discard(slug)
+    """End this socket's typing in ``slug``, telling the room if it had been told it was typing."""
+    state.typing_in.discard(slug)
+    if slug in state.typing_told:
+        state.typing_told.discard(slug)
         emit.typing_changed(slug, state.username, False, skip_sid=current_sid())
