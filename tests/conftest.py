@@ -13,13 +13,14 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_socketio import SocketIOTestClient
 from sqlalchemy import text
 
 from chat import create_app
 from chat.domain import rooms
 from chat.extensions import db
 from chat.models import Room, User
-from tests.support.in_process import TABLES, Browser, Login, base_config, make_user
+from tests.support.in_process import TABLES, Browser, Login, base_config, make_user, sockets_in
 from tests.support.services import scratch_postgres_database, sqlalchemy_url
 
 
@@ -110,6 +111,15 @@ def general(app: Flask) -> Room:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def ada_and_bob_in_general(
+    login: Login, ada: User, bob: User, general: Room
+) -> tuple[SocketIOTestClient, SocketIOTestClient]:
+    """ada's and bob's sockets, both joined to general, their inboxes emptied."""
+    ada_sock, bob_sock = sockets_in(general.slug, login(ada), login(bob))
+    return ada_sock, bob_sock
 
 
 @pytest.fixture

@@ -32,18 +32,6 @@ def default_budget(app_config: dict[str, Any]) -> None:
     app_config.update(EVENTS_BURST=BURST, EVENTS_PER_SECOND=PER_SECOND)
 
 
-@pytest.fixture
-def room_with_bob(
-    login: Login, ada: User, bob: User, general: Room
-) -> tuple[SocketIOTestClient, SocketIOTestClient]:
-    """ada's socket and bob's, both in general, their inboxes emptied."""
-    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
-    for sock in (ada_sock, bob_sock):
-        assert call(sock, "join", {"room": general.slug})["ok"]
-        sock.get_received()
-    return ada_sock, bob_sock
-
-
 def allowed_in(seconds: float) -> float:
     """The most tokens a full budget can give in ``seconds``."""
     return BURST + PER_SECOND * seconds
@@ -64,9 +52,9 @@ FLOODS: dict[str, Any] = {
 
 @pytest.mark.parametrize("event", sorted(FLOODS))
 def test_a_flood_of_any_event_is_answered_rate_limited_and_the_room_sees_bounded_traffic(
-    app: Flask, room_with_bob: tuple[SocketIOTestClient, SocketIOTestClient], ada: User, event: str
+    app: Flask, ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient], ada: User, event: str
 ) -> None:
-    ada_sock, bob_sock = room_with_bob
+    ada_sock, bob_sock = ada_and_bob_in_general
     with app.app_context():
         general = rooms.find_room("general")
         author = db.session.get(User, ada.id)
@@ -89,9 +77,9 @@ def test_a_flood_of_any_event_is_answered_rate_limited_and_the_room_sees_bounded
 
 
 def test_leave_and_join_cycles_send_bounded_presence(
-    room_with_bob: tuple[SocketIOTestClient, SocketIOTestClient],
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient],
 ) -> None:
-    ada_sock, bob_sock = room_with_bob
+    ada_sock, bob_sock = ada_and_bob_in_general
     started = time.monotonic()
     for _ in range(200):
         call(ada_sock, "leave", {"room": "general"})
@@ -105,9 +93,9 @@ def test_leave_and_join_cycles_send_bounded_presence(
 
 
 def test_typing_is_relayed_once_a_second_per_user_and_room_but_every_ack_is_ok(
-    room_with_bob: tuple[SocketIOTestClient, SocketIOTestClient],
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient],
 ) -> None:
-    ada_sock, bob_sock = room_with_bob
+    ada_sock, bob_sock = ada_and_bob_in_general
     acks = [call(ada_sock, "typing", {"room": "general", "typing": True}) for _ in range(20)]
     assert all(ack["ok"] for ack in acks)
     relayed = [p for name, p in inbox(bob_sock) if name == "typing"]
@@ -144,9 +132,9 @@ def test_history_costs_by_the_size_it_returns(app: Flask, login: Login, ada: Use
 
 
 def test_another_users_budget_is_their_own(
-    room_with_bob: tuple[SocketIOTestClient, SocketIOTestClient],
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient],
 ) -> None:
-    ada_sock, bob_sock = room_with_bob
+    ada_sock, bob_sock = ada_and_bob_in_general
     for _ in range(FLOOD):
         call(ada_sock, "history", {"room": "general", "limit": 1})
     assert call(ada_sock, "history", {"room": "general", "limit": 1})["error"]["code"] == "rate_limited"
@@ -154,10 +142,10 @@ def test_another_users_budget_is_their_own(
 
 
 def test_a_typing_that_comes_too_soon_is_sent_when_the_second_is_over(
-    room_with_bob: tuple[SocketIOTestClient, SocketIOTestClient],
+    ada_and_bob_in_general: tuple[SocketIOTestClient, SocketIOTestClient],
 ) -> None:
     """Stop and start again within the second: bob still learns ada types, a second later."""
-    ada_sock, bob_sock = room_with_bob
+    ada_sock, bob_sock = ada_and_bob_in_general
     for typing in (True, False, True):
         assert call(ada_sock, "typing", {"room": "general", "typing": typing})["ok"]
     assert [p["typing"] for name, p in inbox(bob_sock) if name == "typing"] == [True, False]

@@ -54,19 +54,6 @@ def ada_in_general(login: Login, ada: User, general: Room) -> SocketIOTestClient
     return sock
 
 
-@pytest.fixture
-def ada_and_bob_in_general(
-    login: Login, ada: User, bob: User, general: Room
-) -> tuple[SocketIOTestClient, SocketIOTestClient]:
-    """ada's and bob's sockets, both joined to general, their inboxes emptied."""
-    ada_sock, bob_sock = login(ada).socket(), login(bob).socket()
-    joined(ada_sock, general.slug)
-    joined(bob_sock, general.slug)
-    ada_sock.get_received()
-    bob_sock.get_received()
-    return ada_sock, bob_sock
-
-
 def private_room(app: Flask, owner: User, name: str = "secret") -> str:
     """A private room of ``owner``'s; its slug (``secret-`` and a suffix of its own)."""
     with app.app_context():

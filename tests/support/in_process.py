@@ -85,6 +85,17 @@ class Browser:
 Login = Callable[[User], Browser]
 
 
+def sockets_in(slug: str, *browsers: Browser) -> list[SocketIOTestClient]:
+    """A new socket of each browser, joined to room ``slug``, its inbox emptied."""
+    socks = [browser.socket() for browser in browsers]
+    for sock in socks:
+        ack = call(sock, "join", {"room": slug})
+        assert ack["ok"], ack
+    for sock in socks:
+        sock.get_received()
+    return socks
+
+
 def call(sock: SocketIOTestClient, event: str, *args: Any) -> Any:
     """Emit ``event`` and return its acknowledgement."""
     return sock.emit(event, *args, callback=True)
