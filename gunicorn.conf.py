@@ -15,8 +15,10 @@ def post_worker_init(worker):
     from chat.extensions import socketio
     from chat.internals import install_frame_writer, on_sigterm, wsgi_flask_app
     from chat.lifecycle import drain
+    from chat.security import handshake_gate
 
-    # One system call per frame instead of two (chat.internals.frame_writer).
-    install_frame_writer(worker)
     app = wsgi_flask_app(worker)
+    # One system call per frame instead of two (chat.internals.frame_writer); slow heads and
+    # anonymous WebSocket handshakes refused before they cost anything (chat.internals.GuardedHandler).
+    install_frame_writer(worker, app.config["SLOW_CLIENT_SECONDS"], handshake_gate(app).refuses)
     on_sigterm(worker, lambda: socketio.start_background_task(drain, app))

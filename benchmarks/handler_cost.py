@@ -37,6 +37,8 @@ def main() -> None:
         SECRET_KEY="h" * 64,
         RATE_LIMIT_BURST="1000000",
         RATE_LIMIT_PER_SECOND="1000000",
+        EVENTS_BURST="1000000",
+        EVENTS_PER_SECOND="1000000",
         LOGIN_ATTEMPTS_BURST="100000",
         LOG_LEVEL="WARNING",
     )

@@ -53,6 +53,10 @@ BENCH_ENV = {
     "LOGIN_ATTEMPTS_BURST": "100000",
     "RATE_LIMIT_BURST": "1000000",
     "RATE_LIMIT_PER_SECOND": "1000000",
+    # ... and their per-user event budgets and per-address socket caps (every client is on 127.0.0.1).
+    "EVENTS_BURST": "1000000",
+    "EVENTS_PER_SECOND": "1000000",
+    "MAX_SOCKETS_PER_ADDRESS": "1000000",
 }
 PASSWORD = "bench-password-1"
 USERS = 1000

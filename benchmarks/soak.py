@@ -91,6 +91,9 @@ def main() -> None:
         "LOGIN_ATTEMPTS_BURST": "100000",
         "RATE_LIMIT_BURST": "100000",
         "RATE_LIMIT_PER_SECOND": "100000",
+        "EVENTS_BURST": "100000",
+        "EVENTS_PER_SECOND": "100000",
+        "MAX_SOCKETS_PER_ADDRESS": "100000",
     }
     with ServerProcess(
         f"sqlite:///{workdir / 'soak.sqlite3'}", workdir, extra_env=limits, name="soak"

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from chat import assets, auth, cli, config, error_pages, fanout, health, live, logs, runtime, security
+from chat import admin, assets, auth, cli, config, error_pages, fanout, health, live, logs, runtime, security
 from chat.domain.snapshots import Snapshots
 from chat.extensions import csrf, db, migrate, socketio
 from chat.rooms import bp as rooms_bp
@@ -46,14 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=security.allowed_origin(app),
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )
-    if app.config["SOCKETIO_ADMIN_PASSWORD"]:
-        # The Socket.IO Admin UI, off unless an operator sets its password.
-        socketio.server.instrument(
-            auth={
-                "username": app.config["SOCKETIO_ADMIN_USER"],
-                "password": app.config["SOCKETIO_ADMIN_PASSWORD"],
-            }
-        )
+    admin.init_app(app)
     cli.init_app(app)
     security.init_app(app)
     for blueprint in (health.bp, assets.bp, auth.bp, rooms_bp, search_bp):

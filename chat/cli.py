@@ -1,4 +1,4 @@
-"""``flask`` commands for operators: seed and create rooms, create users."""
+"""``flask`` commands for operators: seed, create and delete rooms, create users."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from chat.domain.errors import NOT_FOUND, ChatError
 SEED_ROOMS = ("general", "random")
 
 # AppGroup runs each command inside an application context.
-rooms_cli = AppGroup("rooms", help="Create and seed rooms.")
+rooms_cli = AppGroup("rooms", help="Create, seed and delete rooms.")
 users_cli = AppGroup("users", help="Create users.")
 
 
@@ -38,6 +38,21 @@ def create_room(name: str, private: bool, members: tuple[str, ...]) -> None:
     except ChatError as refusal:
         raise click.ClickException(refusal.message) from refusal
     click.echo(f"created {room.kind} room /r/{room.slug}")
+
+
+@rooms_cli.command("delete")
+@click.argument("slug")
+def delete_room(slug: str) -> None:
+    """Delete the room at /r/SLUG with its members and messages, at once (nothing is asked).
+
+    Instances drop their copy of the room within 10 seconds; sockets still in
+    it are answered not_found from then on.
+    """
+    try:
+        room = rooms.delete_room(slug)
+    except ChatError as refusal:
+        raise click.ClickException(refusal.message) from refusal
+    click.echo(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
 
 
 @users_cli.command("create")

@@ -14,15 +14,19 @@ calls these functions and classes, never the private names.
 | ``has_socket_session`` | Flask-SocketIO 5.7.0 | after connect, each event's environ carries ``saved_session``, the socket's copy of the session |
 | ``FrameWritingHandler`` | gevent-websocket 0.10.1 | ``WebSocket.raw_write`` writes every frame; ``WebSocketHandler.upgrade_websocket`` sets ``self.websocket`` |
 | ``install_frame_writer``, ``on_sigterm`` | gunicorn 27.0.1 | the gevent worker builds its servers from ``wsgi_handler`` after ``post_worker_init``; ``handle_exit`` is its SIGTERM handler |
+| ``close_transport_later`` | python-socketio 5.18.1, python-engineio 4.15.1 | ``manager.eio_sid_from_sid`` still knows a refused socket while its connect handler runs; then as ``abort_transport`` |
+| ``GuardedHandler`` | gevent 26.9.0, gevent-websocket 0.10.1 | pywsgi reads each request's head in ``read_requestline`` then ``read_request`` and hands a client error to ``_handle_client_error``; gevent-websocket upgrades in ``upgrade_websocket`` before the app runs, and hands a request it did not upgrade to the app as plain HTTP |
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import gevent
 import socketio
 from geventwebsocket.handler import WebSocketHandler
 
@@ -101,11 +105,35 @@ def abort_transport(server: socketio.Server, sid: str) -> bool:
     tell some clients not to reconnect.
     """
     eio_sid = server.manager.eio_sid_from_sid(sid, "/")
-    transport = server.eio.sockets.pop(eio_sid, None) if eio_sid is not None else None
+    return eio_sid is not None and _abort(server, eio_sid)
+
+
+def _abort(server: socketio.Server, eio_sid: str) -> bool:
+    transport = server.eio.sockets.pop(eio_sid, None)
     if transport is None:
         return False
     transport.close(wait=False, abort=True)
     return True
+
+
+def close_transport_later(server: socketio.Server, sid: str, seconds: float) -> None:
+    """Close the Engine.IO transport under socket ``sid`` after ``seconds``: call it while refusing a connect.
+
+    python-socketio answers a refused connect with a CONNECT_ERROR packet and
+    leaves the transport open for as long as the client answers pings. The
+    pause lets that packet reach the client (its pending poll, or the
+    WebSocket) first, so it still reads why it was refused; the transport is
+    then dropped (an Engine.IO close would wait for a poll that may never come).
+    """
+    eio_sid = server.manager.eio_sid_from_sid(sid, "/")
+    if eio_sid is None:
+        return
+
+    def close() -> None:
+        server.sleep(seconds)
+        _abort(server, eio_sid)
+
+    server.start_background_task(close)
 
 
 def queued_packets(server: socketio.Server) -> int:
@@ -149,11 +177,79 @@ class FrameWritingHandler(WebSocketHandler):
         return refusal
 
 
-def install_frame_writer(worker: Any) -> bool:
-    """Make a gunicorn gevent-websocket worker use ``FrameWritingHandler``; False for other workers."""
+class SlowClient(socket.timeout):
+    """A client that did not send its request's line and headers in time (or sent nothing at all)."""
+
+
+class GuardedHandler(FrameWritingHandler):
+    """``FrameWritingHandler`` that also refuses what costs a connection and gives nothing back.
+
+    - **Slow or idle heads.** The request line and headers must arrive within
+      ``slow_client_seconds`` in all (a keep-alive connection waiting for its
+      next request counts too); a body may pause that long between reads.
+      The connection is then closed without an answer, and nothing is logged.
+    - **Refused WebSocket handshakes.** gevent-websocket upgrades before the
+      app sees the request, so the app could only close an upgraded socket.
+      A handshake that ``refuses_upgrade(environ)`` says the app will refuse
+      (no valid session: ``chat.security.HandshakeGate``) is not upgraded, and
+      the app answers it over plain HTTP with its 401.
+    """
+
+    slow_client_seconds = 10.0
+    refuses_upgrade: Callable[[dict[str, Any]], bool] | None = None
+
+    def handle_one_request(self) -> Any:
+        """One request, its head under a deadline (cancelled however the head ends)."""
+        self._head_deadline: gevent.Timeout | None = None
+        try:
+            return super().handle_one_request()
+        finally:
+            if self._head_deadline is not None:
+                self._head_deadline.close()
+
+    def read_requestline(self) -> Any:
+        """The request line, read once the head's deadline runs and reads time out."""
+        self.socket.settimeout(self.slow_client_seconds)
+        self._head_deadline = gevent.Timeout.start_new(self.slow_client_seconds, SlowClient("slow head"))
+        return super().read_requestline()
+
+    def read_request(self, raw_requestline: str) -> Any:
+        """The headers, then the head's deadline ends (the body's reads keep their timeout)."""
+        try:
+            return super().read_request(raw_requestline)
+        finally:
+            if self._head_deadline is not None:
+                self._head_deadline.close()
+
+    def _handle_client_error(self, ex: BaseException) -> Any:
+        if isinstance(ex, OSError):  # too slow, or gone: close quietly (gevent would print a traceback)
+            return None
+        return super()._handle_client_error(ex)
+
+    def upgrade_websocket(self) -> Any:
+        """Upgrade as gevent-websocket does, unless the app will refuse it; upgraded, reads wait on."""
+        if self.refuses_upgrade is not None and self.refuses_upgrade(self.environ):
+            return None
+        refusal = super().upgrade_websocket()
+        if getattr(self, "websocket", None) is not None:
+            self.socket.settimeout(None)  # frames come when they come; Engine.IO's pings find the dead
+        return refusal
+
+
+def install_frame_writer(
+    worker: Any,
+    slow_client_seconds: float = GuardedHandler.slow_client_seconds,
+    refuses_upgrade: Callable[[dict[str, Any]], bool] | None = None,
+) -> bool:
+    """Make a gunicorn gevent-websocket worker use ``GuardedHandler``; False for other workers."""
     if worker.wsgi_handler is not WebSocketHandler:
         return False
-    worker.wsgi_handler = FrameWritingHandler  # read when the worker builds its servers, after this hook
+    settings: dict[str, object] = {"slow_client_seconds": slow_client_seconds}
+    if refuses_upgrade is not None:
+        settings["refuses_upgrade"] = staticmethod(refuses_upgrade)
+    worker.wsgi_handler = type(
+        "GuardedHandler", (GuardedHandler,), settings
+    )  # read when it builds its servers
     return True
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import event, text
@@ -19,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat.config import ConfigError
 from chat.extensions import db
+
+Result = TypeVar("Result")
 
 
 def detect_async_mode() -> str:
@@ -30,6 +33,29 @@ def detect_async_mode() -> str:
     if eventlet_patcher is not None and eventlet_patcher.is_monkey_patched("socket"):
         return "eventlet"
     return "threading"
+
+
+def off_loop(work: Callable[..., Result], *args: Any) -> Result:
+    """``work(*args)`` on a thread of the async library's pool, so the event loop goes on meanwhile.
+
+    For CPU-bound work that releases the GIL, such as password hashing: on the
+    loop it would stall every socket of the process for its whole duration.
+    Under gevent it runs on the hub's threadpool, under eventlet on ``tpool``;
+    in threading mode (tests, ``flask`` commands) each request has its own
+    thread already, and it is a plain call. The only place that knows the modes.
+    """
+    mode = detect_async_mode()
+    if mode == "gevent":
+        import gevent
+
+        result: Result = gevent.get_hub().threadpool.apply(work, args)
+        return result
+    if mode == "eventlet":
+        from eventlet import tpool
+
+        returned: Result = tpool.execute(work, *args)
+        return returned
+    return work(*args)
 
 
 @event.listens_for(Engine, "connect")

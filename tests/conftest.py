@@ -13,13 +13,14 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_socketio import SocketIOTestClient
 from sqlalchemy import text
 
 from chat import create_app
 from chat.domain import rooms
 from chat.extensions import db
 from chat.models import Room, User
-from tests.support.in_process import TABLES, Browser, Login, base_config, make_user
+from tests.support.in_process import TABLES, Browser, Login, base_config, make_user, sockets_in
 from tests.support.services import scratch_postgres_database, sqlalchemy_url
 
 
@@ -84,32 +85,46 @@ def ctx(app: Flask) -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def ada(app: Flask) -> User:
-    return make_user(app, "ada")
+def person(name: str) -> Any:
+    """A fixture of the user ``name``, registered with the database the test uses."""
+
+    @pytest.fixture(name=name)
+    def registered(app: Flask) -> User:
+        return make_user(app, name)
+
+    return registered
 
 
-@pytest.fixture
-def bob(app: Flask) -> User:
-    return make_user(app, "bob")
+def public_room(name: str, fixture_name: str | None = None) -> Any:
+    """A fixture of the public room ``name``, detached for use outside the app context."""
+
+    @pytest.fixture(name=fixture_name or name)
+    def seeded(app: Flask) -> Room:
+        with app.app_context():
+            room, _ = rooms.ensure_room(name)
+            db.session.expunge(room)
+            return room
+
+    return seeded
 
 
-@pytest.fixture
-def eve(app: Flask) -> User:
-    return make_user(app, "eve")
-
-
-@pytest.fixture
-def general(app: Flask) -> Room:
-    with app.app_context():
-        room, _ = rooms.ensure_room("general")
-        db.session.expunge(room)
-        return room
+# Named people and rooms make tests read like stories.
+ada, bob, eve = person("ada"), person("bob"), person("eve")
+general, random_room = public_room("general"), public_room("random", "random_room")
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def ada_and_bob_in_general(
+    login: Login, ada: User, bob: User, general: Room
+) -> tuple[SocketIOTestClient, SocketIOTestClient]:
+    """ada's and bob's sockets, both joined to general, their inboxes emptied."""
+    ada_sock, bob_sock = sockets_in(general.slug, login(ada), login(bob))
+    return ada_sock, bob_sock
 
 
 @pytest.fixture

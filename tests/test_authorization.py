@@ -3,7 +3,9 @@
 The matrix crosses public, private and direct rooms with four actors (a
 member, a non-member, a removed member and an anonymous client) and every
 way in: the room page, the room list, the socket events join, history,
-message and typing, and the no-JavaScript message form.
+message and typing, and the no-JavaScript message form. To anyone who may
+not see it, a private or direct room is no room at all: every refusal is
+the ``not_found`` (404) of a slug never used, checked answer for answer.
 
 Parley has no way to remove a member yet. A "removed member" is simulated by
 deleting their Membership row after their socket joined the room. Their next
@@ -13,6 +15,7 @@ check access on every event and not only at join time.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +29,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
-from chat.domain import rooms
+from chat.domain import directs, rooms
 from chat.extensions import db, socketio
 from chat.models import Membership, Message, Room, User
 from chat.models import users as user_model
@@ -47,9 +50,7 @@ def expected(kind: str, actor: str, action: str) -> str:
         return "listed" if action == "list" else "allowed"
     if action == "list":
         return "hidden"
-    if actor == "non-member" and action in ("message", "typing"):
-        return "not_joined"  # their join was refused, so their socket is in no room
-    return "forbidden"
+    return "not_found"  # indistinguishable from a room that does not exist
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +115,8 @@ def stage(app: Flask, login: Login, ada: User, bob: User, eve: User) -> Callable
             assert owner is not None
             assert guest is not None
             if kind == "direct":
-                room = rooms.open_direct_room(owner, "bob")
+                room = directs.open_direct_room(owner, "bob")
+                directs.open_direct_room(guest, "ada")  # on bob's side too, as if he had opened it
             else:
                 room = rooms.create_room("Meeting", owner, private=kind == "private")
                 rooms.admit(room, guest)
@@ -230,7 +232,7 @@ def test_a_socket_outside_a_room_receives_none_of_its_live_events(
     scene = stage(kind)
     outsider = scene.browser("non-member").socket()
     if kind != "public":  # an outsider's join is refused; it must not subscribe them either
-        assert call(outsider, "join", {"room": scene.slug})["error"]["code"] == "forbidden"
+        assert call(outsider, "join", {"room": scene.slug})["error"]["code"] == "not_found"
     seen_by_member = liven_up(scene)
     assert {name for name, _ in seen_by_member} == {"presence", "typing", "message"}, "the events did go out"
     assert inbox(outsider) == []
@@ -264,7 +266,7 @@ def test_a_removed_member_is_refused_on_a_new_socket_too(stage: Callable[[str], 
     scene.remove("removed")
     fresh = scene.browser("removed").socket()
     for event in ("join", "history"):
-        assert call(fresh, event, {"room": scene.slug})["error"]["code"] == "forbidden"
+        assert call(fresh, event, {"room": scene.slug})["error"]["code"] == "not_found"
     assert fresh.is_connected()
     assert scene.removed_socket is not None
     assert scene.removed_socket.is_connected()
@@ -278,7 +280,7 @@ def test_an_outsider_cannot_add_anyone_to_a_private_room(
     scene.remove("removed")
     browser = scene.browser(actor)
     response = browser.post_form(f"/r/{scene.slug}/members", {"username": browser.username})
-    assert response.status_code == 403
+    assert response.status_code == 404
     with app.app_context():
         room = db.session.scalar(select(Room).where(Room.slug == scene.slug))
         assert room is not None
@@ -346,3 +348,95 @@ def test_logging_out_ends_the_sockets_of_that_login_only(login: Login, ada: User
     assert ack["message"]["username"] == "ada"
     # ada is still online through her other device: no one is told she left.
     assert [name for name, _ in inbox(bobs)] == ["message"]
+
+
+# --- A hidden room is no room at all ------------------------------------------------------------
+
+UNUSED_SLUG = "never-used"
+EVENT_PAYLOADS: dict[str, dict[str, Any]] = {
+    "join": {},
+    "leave": {},
+    "history": {},
+    "message": {"text": "hello?", "client_id": "probe"},
+    "typing": {"typing": True},
+    "edit": {"seq": 1, "text": "changed"},
+    "delete": {"seq": 1},
+    "react": {"seq": 1, "emoji": "\U0001f44d", "on": True},
+}
+
+
+def answers_about(browser: Browser, slug: str) -> dict[str, object]:
+    """What every event and every room route answers this browser about ``slug``, with the slug blanked out."""
+    sock = browser.socket()
+    found: dict[str, object] = {}
+    for event, extra in EVENT_PAYLOADS.items():
+        found[event] = call(sock, event, {"room": slug, **extra})
+    sock.disconnect()
+    found["page"] = browser.http.get(f"/r/{slug}").status_code
+    found["members page"] = browser.http.get(f"/r/{slug}/members").status_code
+    found["message form"] = browser.post_form(
+        f"/r/{slug}/messages", {"text": "hi", "client_id": "f"}
+    ).status_code
+    found["member form"] = browser.post_form(f"/r/{slug}/members", {"username": browser.username}).status_code
+    blanked: dict[str, object] = json.loads(json.dumps(found).replace(slug, "<slug>"))
+    return blanked
+
+
+@pytest.mark.parametrize("kind", ["private", "direct"])
+def test_a_hidden_room_answers_every_event_and_route_like_a_room_that_does_not_exist(
+    stage: Callable[[str], Scene], kind: str
+) -> None:
+    scene = stage(kind)
+    with scene.app.app_context():
+        assert call(scene.removed_socket, "message", {"room": scene.slug, "text": "x", "client_id": "s1"})[
+            "ok"
+        ]
+    outsider = scene.browser("non-member")
+    hidden, unused = answers_about(outsider, scene.slug), answers_about(outsider, UNUSED_SLUG)
+    assert hidden == unused
+    assert hidden["join"] == {
+        "ok": False,
+        "error": {"code": "not_found", "message": "There is no room '<slug>'."},
+    }
+    assert hidden["page"] == 404
+    assert scene.stored() == 1, "nothing reached the hidden room"
+
+
+def test_a_private_rooms_name_reserves_nothing_and_leads_nobody_into_it(
+    stage: Callable[[str], Scene],
+) -> None:
+    scene = stage("private")  # "Meeting", ada's and bob's
+    outsider = scene.browser("non-member")
+    for private in ("1", "0"):
+        response = outsider.post_form("/rooms", {"name": "Meeting", "private": private})
+        assert response.status_code == 302, "as with a name nobody used"
+        new_slug = response.headers["Location"].removeprefix("/r/")
+        assert new_slug != scene.slug
+        assert outsider.http.get(f"/r/{new_slug}").status_code == 200
+    assert outsider.http.get(f"/r/{scene.slug}").status_code == 404
+
+
+def test_opening_a_direct_room_lists_it_for_the_other_person_only_once_something_is_said(
+    app: Flask, login: Login, ada: User, bob: User
+) -> None:
+    ada_browser, bob_browser = login(ada), login(bob)
+    opened = ada_browser.post_form("/dm/bob", {})
+    assert opened.status_code == 302
+    slug = opened.headers["Location"].removeprefix("/r/")
+
+    def listed_for(browser: Browser) -> bool:
+        return f'href="/r/{slug}"' in browser.http.get("/rooms").get_data(as_text=True)
+
+    assert listed_for(ada_browser)
+    assert not listed_for(bob_browser), "a probe leaves nothing on bob's side"
+    assert bob_browser.http.get(f"/r/{slug}").status_code == 404
+    sent = ada_browser.post_form(
+        f"/r/{slug}/messages", {"text": "hi bob", "client_id": "dm-1"}, token_from=f"/r/{slug}"
+    )
+    assert sent.status_code == 302
+    assert listed_for(bob_browser)
+    assert bob_browser.http.get(f"/r/{slug}").status_code == 200
+    with app.app_context():
+        room = db.session.scalar(select(Room).where(Room.slug == slug))
+        assert room is not None
+        assert room.member_names() == ["ada", "bob"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 
-from chat.domain import rooms
+from chat.domain import messages, rooms
 from chat.extensions import db
-from chat.models import Message, Room, User
+from chat.models import Membership, Message, Room, User
 
 
 def run(app: Flask, *args: str, input: str | None = None) -> tuple[int, str]:
@@ -26,9 +28,10 @@ def test_seeding_is_idempotent(app: Flask) -> None:
 def test_create_a_private_room_with_its_first_members(app: Flask) -> None:
     code, output = run(app, "rooms", "create", "Core Team", "--private", "--member", "ada", "--member", "BOB")
     assert code == 0
-    assert "created private room /r/core-team" in output
+    created = re.fullmatch(r"created private room /r/(core-team-[0-9a-f]{6})\n", output)
+    assert created is not None, "a private room gets a slug of its own"
     with app.app_context():
-        room = rooms.find_room("core-team")
+        room = rooms.find_room(created[1])
         assert room is not None
         assert room.kind == "private"
         assert room.member_names() == ["ada", "bob"]
@@ -45,6 +48,26 @@ def test_create_refuses_unknown_members_and_duplicates(app: Flask) -> None:
     code, output = run(app, "rooms", "create", "ops")
     assert code == 1
     assert "already exists" in output
+
+
+def test_delete_a_room_with_its_members_and_messages_asking_nothing(app: Flask, ada: User) -> None:
+    with app.app_context():
+        owner = db.session.get(User, ada.id)
+        assert owner is not None
+        room = rooms.create_room("Doomed", owner)
+        messages.send(room, owner, "last words", "c1")
+        kept = rooms.create_room("kept", owner)
+        messages.send(kept, owner, "still here", "c2")
+    code, output = run(app, "rooms", "delete", "doomed")  # no input: nothing is asked
+    assert (code, output) == (0, "deleted public room /r/doomed and its 1 messages\n")
+    with app.app_context():
+        assert rooms.find_room("doomed") is None, "this process forgot its copy at once"
+        assert db.session.query(Room).filter_by(slug="doomed").count() == 0
+        assert [m.text for m in db.session.query(Message)] == ["still here"]
+        assert db.session.query(Membership).count() == 1, "the kept room's membership only"
+    code, output = run(app, "rooms", "delete", "doomed")
+    assert code == 1
+    assert "There is no room 'doomed'" in output
 
 
 def test_users_create_prompts_for_the_password(app: Flask) -> None:

@@ -374,18 +374,16 @@ def test_a_read_and_a_new_membership_reach_the_persons_sockets_on_every_instance
         assert reading_tab.ask("read", {"room": "general", "seq": seq})["last_read_seq"] == seq
         sidebar.wait_event("read", lambda e: e == {"room": "general", "last_read_seq": seq}, timeout=1.0)
         with FormSession(cluster.url, owner_cookie) as page:
-            assert page.submit("/rooms", {"name": "Launch plan", "private": "1"}).status_code == 302
-            added = page.submit(
-                "/r/launch-plan/members", {"username": "reader"}, token=page.token("/r/launch-plan")
-            )
+            created = page.submit("/rooms", {"name": "Launch plan", "private": "1"})
+            assert created.status_code == 302
+            slug = created.headers["Location"].rsplit("/r/", 1)[1]  # a private room's address has a suffix
+            added = page.submit(f"/r/{slug}/members", {"username": "reader"}, token=page.token(f"/r/{slug}"))
             assert added.status_code == 302
-        sidebar.wait_event("activity", lambda e: e["room"] == "launch-plan", timeout=5.0)
-        planner = ResumingClient(first, owner_cookie, room="launch-plan").connect()
+        sidebar.wait_event("activity", lambda e: e["room"] == slug, timeout=5.0)
+        planner = ResumingClient(first, owner_cookie, room=slug).connect()
         try:
             planner.send("first item", "plan-1")
-            sidebar.wait_event(
-                "activity", lambda e: e == {"room": "launch-plan", "last_seq": 1, "mention": False}
-            )
+            sidebar.wait_event("activity", lambda e: e == {"room": slug, "last_seq": 1, "mention": False})
         finally:
             planner.close()
     finally:

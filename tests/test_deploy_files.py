@@ -31,7 +31,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from deploy.cluster import NGINX
 from deploy.launcher import web_command
+from tests.support.services import require
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy" / "k8s"
@@ -649,3 +651,38 @@ def test_cloud_run_container_is_a_valid_kubernetes_pod_spec() -> None:
         kubernetes_validate.validate(pod, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as error:
         pytest.fail(f"{'.'.join(str(part) for part in error.path)}: {error.message}")
+
+
+# --- The bundled nginx ---------------------------------------------------------------------------
+
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
+
+
+def test_the_nginx_template_bounds_slow_and_greedy_clients(tmp_path: Path) -> None:
+    text = NGINX_TEMPLATE.read_text()
+    for directive in (
+        "client_header_timeout 10s;",
+        "client_body_timeout 10s;",
+        "keepalive_timeout 15s;",
+        "limit_conn parley_per_address 200;",
+        "limit_req zone=parley_requests",
+        "client_max_body_size 2m;",
+        "proxy_set_header X-Forwarded-Host $http_host;",
+    ):
+        assert directive in text, directive
+    (tmp_path / "tmp").mkdir()
+    filled = (
+        text.replace("@PREFIX@", str(tmp_path))
+        .replace("@LISTEN@", "127.0.0.1:1")
+        .replace("@SERVERS@", "        server 127.0.0.1:2;")
+    )
+    (tmp_path / "nginx.conf").write_text(filled)
+    require(Path(NGINX).exists(), "nginx (Debian package)")
+    done = subprocess.run(
+        [NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

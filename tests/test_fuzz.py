@@ -39,7 +39,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from chat.domain import rendering, rooms
+from chat.domain import directs, rendering, rooms
 from chat.domain.messages import HISTORY_MAX_LIMIT, MAX_SEQ
 from chat.extensions import db
 from chat.models import Room, User
@@ -70,6 +70,7 @@ SUCCESS_KEYS = {
         "ok",
         "room",
         "members",
+        "members_total",
         "messages",
         "has_more",
         "last_seq",
@@ -351,7 +352,7 @@ def chat(app: Flask, login: Login, ada: User, bob: User, general: Room) -> Chat:
         owner = db.session.get(User, ada.id)
         assert owner is not None
         secret = rooms.create_room("secret", owner, private=True)
-        direct = rooms.open_direct_room(owner, bob.username)
+        direct = directs.open_direct_room(owner, bob.username)
         slugs = (general.slug, secret.slug, direct.slug)
     browser = login(ada)
     sock = browser.socket()

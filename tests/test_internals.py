@@ -235,7 +235,7 @@ def test_gunicorns_gevent_websocket_worker_builds_its_servers_from_wsgi_handler(
     assert "handler_class=self.wsgi_handler" in inspect.getsource(GeventWebSocketWorker.run)
     worker = SimpleNamespace(wsgi_handler=GeventWebSocketWorker.wsgi_handler)
     assert internals.install_frame_writer(worker) is True
-    assert worker.wsgi_handler is internals.FrameWritingHandler
+    assert issubclass(worker.wsgi_handler, internals.FrameWritingHandler)
     assert internals.install_frame_writer(SimpleNamespace(wsgi_handler=None)) is False
 
 
@@ -250,3 +250,140 @@ def test_sigterm_first_stops_the_worker_accepting_then_hands_off() -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert calls == ["stop accepting", "drain"]
+
+
+def test_a_refused_sockets_transport_is_closed_after_the_pause() -> None:
+    server = socketio.Server(async_mode="threading")
+
+    def refuse(sid: str, *_args: object) -> None:
+        internals.close_transport_later(server, sid, 0.2)
+        raise socketio.exceptions.ConnectionRefusedError("no")
+
+    server.on("connect", refuse)
+    http = Client(socketio.WSGIApp(server))
+    opened = http.get("/socket.io/?EIO=4&transport=polling").get_data(as_text=True)
+    eio_sid = opened.split('"sid":"')[1].split('"')[0]
+    http.post(f"/socket.io/?EIO=4&transport=polling&sid={eio_sid}", data="40")
+    assert (
+        http.get(f"/socket.io/?EIO=4&transport=polling&sid={eio_sid}")
+        .get_data(as_text=True)
+        .startswith('44{"message":"no"')
+    ), "the refusal reaches the client first"
+    assert wait_for(lambda: eio_sid not in server.eio.sockets, 5.0), "the transport stayed open"
+
+
+def without_cookie(environ: dict[str, Any]) -> bool:
+    return "HTTP_COOKIE" not in environ
+
+
+def guarded_server(app: Callable[..., Any], seconds: float) -> pywsgi.WSGIServer:
+    settings = {"slow_client_seconds": seconds, "refuses_upgrade": staticmethod(without_cookie)}
+    handler = type("Guarded", (internals.GuardedHandler,), settings)
+    server = pywsgi.WSGIServer(("127.0.0.1", 0), app, handler_class=handler, log=None, error_log=None)
+    server.start()
+    return server
+
+
+def closed_after(port: int, trickle: list[bytes], pause: float, limit: float = 10.0) -> float:
+    """Send ``trickle`` a piece every ``pause`` seconds; seconds until the server closed the connection."""
+    connection = gsocket.create_connection(("127.0.0.1", port))
+    started = time.monotonic()
+    try:
+        with gevent.Timeout(limit):
+            for piece in trickle:
+                connection.sendall(piece)
+                gevent.sleep(pause)
+                connection.setblocking(False)
+                try:
+                    if connection.recv(4096) == b"":
+                        break
+                except BlockingIOError:
+                    pass
+                finally:
+                    connection.setblocking(True)
+            while connection.recv(4096):
+                pass
+        return time.monotonic() - started
+    finally:
+        connection.close()
+
+
+def plain_app(_environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def test_pywsgi_drops_a_head_that_trickles_and_a_connection_that_idles() -> None:
+    server = guarded_server(plain_app, 0.5)
+    try:
+        trickle = [b"GET / HTTP/1.1\r\n"] + [b"X-Slow: " + b"a" * n + b"\r\n" for n in range(40)]
+        assert closed_after(server.server_port, trickle, 0.1) < 2.0, "a header a tenth of a second at a time"
+        assert closed_after(server.server_port, [b""], 0.0) < 2.0, "a connection that says nothing"
+    finally:
+        server.stop()
+
+
+def test_pywsgi_serves_a_prompt_request_and_then_drops_the_idle_keep_alive() -> None:
+    server = guarded_server(plain_app, 0.5)
+    try:
+        connection = gsocket.create_connection(("127.0.0.1", server.server_port))
+        try:
+            with gevent.Timeout(10):
+                connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+                started = time.monotonic()
+                while connection.recv(4096):
+                    pass
+            assert time.monotonic() - started < 2.0
+        finally:
+            connection.close()
+    finally:
+        server.stop()
+
+
+def websocket_handshake(port: int, cookie: str | None) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    connection = gsocket.create_connection(("127.0.0.1", port))
+    try:
+        connection.sendall(
+            (
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                + (f"Cookie: {cookie}\r\n" if cookie else "")
+                + "\r\n"
+            ).encode()
+        )
+        with gevent.Timeout(10):
+            received = b""
+            while b"\r\n" not in received:
+                received += connection.recv(4096)
+        return received.split(b"\r\n", 1)[0]
+    finally:
+        connection.close()
+
+
+def test_a_websocket_handshake_the_app_refuses_reaches_it_as_plain_http() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "wsgi.websocket" in environ:
+            environ["wsgi.websocket"].send("upgraded")
+            return []
+        start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+        return [b"log in"]
+
+    server = guarded_server(app, 5.0)
+    try:
+        assert websocket_handshake(server.server_port, None) == b"HTTP/1.1 401 Unauthorized"
+        assert websocket_handshake(server.server_port, "session=abc") == b"HTTP/1.1 101 Switching Protocols"
+    finally:
+        server.stop()
+
+
+def test_gunicorn_gets_the_guarded_handler_with_the_configured_pause() -> None:
+    worker = SimpleNamespace(wsgi_handler=GeventWebSocketWorker.wsgi_handler)
+    assert internals.install_frame_writer(worker, 3.0, without_cookie) is True
+    assert issubclass(worker.wsgi_handler, internals.GuardedHandler)
+    assert worker.wsgi_handler.slow_client_seconds == 3.0
+    assert worker.wsgi_handler.refuses_upgrade is without_cookie
+    for name in ("read_requestline", "read_request", "_handle_client_error", "handle_one_request"):
+        assert callable(getattr(pywsgi.WSGIHandler, name)), f"gevent's pywsgi lost {name}"

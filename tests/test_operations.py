@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from chat import create_app
+from chat.admin import EXTENSION as ADMIN_UI
 from chat.config import ConfigError, from_environment, is_production
 from chat.models import Room, User
 from tests.support.in_process import Login, call
 
 ROOT = Path(__file__).resolve().parent.parent
-STRONG = "k" * 40
+STRONG = secrets.token_hex(32)
 
 
 @pytest.fixture
@@ -68,10 +74,86 @@ def test_metrics_count_sockets_messages_and_errors(
 
 def test_production_is_declared_or_detected_from_the_platform() -> None:
     assert is_production({"PARLEY_ENV": "production"})
+    assert is_production({"PARLEY_ENV": " Production "})
+    assert is_production({"FLASK_ENV": "PRODUCTION"})
     assert is_production({"K_SERVICE": "parley"})
     assert is_production({"RENDER": "true"})
     assert not is_production({"PARLEY_ENV": "development", "RENDER": "true"})
+    assert not is_production({"PARLEY_ENV": "Test"})
     assert not is_production({})
+
+
+@pytest.mark.parametrize("env", [{"PARLEY_ENV": "prod"}, {"PARLEY_ENV": "staging"}, {"FLASK_ENV": "live"}])
+def test_an_environment_that_names_none_stops_the_start(tmp_path: Path, env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="must be one of development, production, test"):
+        from_environment(str(tmp_path), {**env, "SECRET_KEY": STRONG})
+
+
+@pytest.mark.parametrize("key", ["a" * 32, "ab" * 32, "passwordpassword" * 4, "0123" * 16])
+def test_a_production_key_without_entropy_is_refused(tmp_path: Path, key: str) -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY looks guessable"):
+        from_environment(str(tmp_path), {"PARLEY_ENV": "production", "SECRET_KEY": key})
+
+
+def test_random_production_keys_of_the_documented_sizes_are_accepted(tmp_path: Path) -> None:
+    for key in [secrets.token_hex(16) for _ in range(200)] + [secrets.token_urlsafe(32) for _ in range(50)]:
+        assert from_environment(str(tmp_path), {"PARLEY_ENV": "production", "SECRET_KEY": key})["PRODUCTION"]
+
+
+def test_the_development_key_file_is_never_readable_by_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Created 0600 from the start, not opened to the umask first and narrowed afterwards."""
+    monkeypatch.setattr(Path, "chmod", lambda *_args, **_kwargs: None)
+    previous = os.umask(0o022)
+    try:
+        key = from_environment(str(tmp_path), {})["SECRET_KEY"]
+    finally:
+        os.umask(previous)
+    stored = tmp_path / "secret_key"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert stored.read_text() == key
+    assert from_environment(str(tmp_path), {})["SECRET_KEY"] == key, "kept across starts"
+
+
+@contextmanager
+def admin_ui(tmp_path: Path, **settings: object) -> Iterator[Any]:
+    """The Admin UI of a fresh app, taken out again afterwards.
+
+    python-socketio instruments Engine.IO's ``Socket`` class itself, for the
+    whole process, and each instrumentation saves one original: so one at a
+    time, and undone before the next test's servers run.
+    """
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'admin.sqlite3'}",
+            "SOCKETIO_ADMIN_PASSWORD": "admin-ui-password",
+            **settings,
+        }
+    )
+    ui = app.extensions[ADMIN_UI]
+    try:
+        yield ui
+    finally:
+        ui.uninstrument()
+
+
+def test_the_admin_ui_only_watches_in_production(tmp_path: Path) -> None:
+    with admin_ui(tmp_path, PRODUCTION=True) as ui:
+        assert ui.read_only is True
+    with admin_ui(tmp_path, PRODUCTION=False) as ui:
+        assert ui.read_only is False
+
+
+def test_the_admin_ui_password_is_throttled(tmp_path: Path) -> None:
+    right = {"username": "admin", "password": "admin-ui-password"}
+    with admin_ui(tmp_path) as ui:
+        assert ui.auth(right) is True
+        assert [ui.auth({"username": "admin", "password": f"guess-{n}"}) for n in range(4)] == [False] * 4
+        assert ui.auth(right) is False, "six attempts at once: the right password waits too"
+    with admin_ui(tmp_path) as ui:
+        assert ui.auth({"username": "admin"}) is False
 
 
 @pytest.mark.parametrize(

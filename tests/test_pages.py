@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from chat import create_app
-from chat.domain import accounts, rooms
+from chat.domain import accounts, directs, rooms
 from chat.extensions import db
 from chat.models import Membership, Message, Room, User
 from tests.support.forms import PASSWORD, csrf_token
@@ -89,8 +89,10 @@ def private_room(app: Flask, owner: User, name: str) -> str:
 
 
 def direct_room(app: Flask, one: User, other: User) -> str:
+    """The direct room of ``one`` and ``other``, opened by both (so on both lists)."""
     with app.app_context():
-        return rooms.open_direct_room(loaded(one), other.username).slug
+        directs.open_direct_room(loaded(other), one.username)
+        return directs.open_direct_room(loaded(one), other.username).slug
 
 
 def room_links(page: str) -> set[str]:
@@ -159,6 +161,18 @@ def test_a_short_password_gets_the_form_again_with_an_error(app: Flask, client: 
     response = register(client, "newbie", "short")
     assert response.status_code in (200, 400)
     assert "at least 8" in text_of(response).lower() or "8-256" in text_of(response)
+    assert user_count(app) == 0
+
+
+@pytest.mark.parametrize(
+    "common", ["12345678", "password1", "P@ssw0rd", "qwertyuiop", "aaaaaaaa", "87654321"]
+)
+def test_a_common_password_gets_the_form_again_with_a_clear_error(
+    app: Flask, client: FlaskClient, common: str
+) -> None:
+    response = register(client, "newbie", common)
+    assert response.status_code == 400
+    assert "lists attackers try first" in text_of(response)
     assert user_count(app) == 0
 
 
@@ -334,11 +348,12 @@ def test_creating_a_room_leads_to_it_with_the_creator_a_member(app: Flask, login
 
 
 def test_private_1_makes_a_private_room(app: Flask, login: Login, ada: User, eve: User) -> None:
-    assert location(login(ada).post_form("/rooms", {"name": "Secret", "private": "1"})) == "/r/secret"
-    room = room_row(app, "secret")
+    address = location(login(ada).post_form("/rooms", {"name": "Secret", "private": "1"}))
+    assert re.fullmatch(r"/r/secret-[0-9a-f]{6}", address), "a slug of its own"
+    room = room_row(app, address.removeprefix("/r/"))
     assert room is not None
     assert room.kind == "private"
-    assert login(eve).http.get("/r/secret").status_code in (403, 404)
+    assert login(eve).http.get(address).status_code == 404
 
 
 def test_private_0_makes_a_public_room(app: Flask, login: Login, ada: User) -> None:
@@ -387,7 +402,7 @@ def test_a_private_room_is_closed_to_non_members(app: Flask, login: Login, ada: 
     slug = private_room(app, ada, "Secret")
     post_messages(app, ada, ["for members only"], slug)
     response = login(eve).http.get(f"/r/{slug}")
-    assert response.status_code in (403, 404)
+    assert response.status_code == 404
     assert "for members only" not in text_of(response)
     assert login(ada).http.get(f"/r/{slug}").status_code == 200
 
@@ -396,7 +411,7 @@ def test_a_direct_room_is_closed_to_a_third_person(
     app: Flask, login: Login, ada: User, bob: User, eve: User
 ) -> None:
     slug = direct_room(app, ada, bob)
-    assert login(eve).http.get(f"/r/{slug}").status_code in (403, 404)
+    assert login(eve).http.get(f"/r/{slug}").status_code == 404
     assert login(bob).http.get(f"/r/{slug}").status_code == 200
 
 
@@ -545,7 +560,7 @@ def test_the_message_form_needs_the_csrf_token(app: Flask, login: Login, ada: Us
 def test_a_non_member_cannot_post_to_a_private_room(app: Flask, login: Login, ada: User, eve: User) -> None:
     slug = private_room(app, ada, "Secret")
     response = login(eve).post_form(f"/r/{slug}/messages", {"text": "let me in", "client_id": "e1"})
-    assert response.status_code in (403, 404)
+    assert response.status_code == 404
     assert stored_texts(app, slug) == []
 
 
@@ -557,7 +572,7 @@ def test_a_member_adds_someone_who_can_then_read_the_room(
 ) -> None:
     slug = private_room(app, ada, "Secret")
     bob_browser = login(bob)
-    assert bob_browser.http.get(f"/r/{slug}").status_code in (403, 404)
+    assert bob_browser.http.get(f"/r/{slug}").status_code == 404
     response = login(ada).post_form(f"/r/{slug}/members", {"username": "bob"}, token_from=f"/r/{slug}")
     assert location(response) == f"/r/{slug}"
     assert bob_browser.http.get(f"/r/{slug}").status_code == 200
@@ -568,9 +583,9 @@ def test_a_member_adds_someone_who_can_then_read_the_room(
 def test_a_non_member_cannot_add_anyone(app: Flask, login: Login, ada: User, eve: User) -> None:
     slug = private_room(app, ada, "Secret")
     response = login(eve).post_form(f"/r/{slug}/members", {"username": "eve"})
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert member_names(app, slug) == {"ada"}
-    assert login(eve).http.get(f"/r/{slug}").status_code in (403, 404)
+    assert login(eve).http.get(f"/r/{slug}").status_code == 404
 
 
 def test_adding_an_unknown_user_shows_an_error(app: Flask, login: Login, ada: User) -> None:
@@ -611,10 +626,11 @@ def test_a_room_named_like_a_direct_room_does_not_capture_the_conversation(
     app: Flask, login: Login, ada: User, bob: User, eve: User
 ) -> None:
     with app.app_context():
-        squatted = rooms.direct_slug(loaded(ada), loaded(bob))
+        squatted = directs.direct_slug(loaded(ada), loaded(bob))
     login(eve).post_form("/rooms", {"name": squatted.replace("-", " ")})
     conversation = location(login(ada).post_form("/dm/bob", {}))
-    assert login(eve).http.get(conversation).status_code in (403, 404)
+    assert login(eve).http.get(conversation).status_code == 404
+    assert location(login(bob).post_form("/dm/ada", {})) == conversation
     assert login(bob).http.get(conversation).status_code == 200
 
 
@@ -703,3 +719,68 @@ def test_a_missing_socket_io_client_is_404(app_config: dict[str, Any], tmp_path:
     app = create_app({**app_config, "VENDOR_DIR": str(tmp_path / "empty")})
     response = app.test_client().get("/vendor/socket.io.min.js")
     assert response.status_code == 404
+
+
+# --- lists that grow with the site, and their bounds ------------------------------------------------
+
+
+def test_the_room_list_pages_and_searches(app: Flask, login: Login, ada: User) -> None:
+    with app.app_context():
+        for n in range(rooms.ROOMS_PER_PAGE + 3):
+            db.session.add(Room(slug=f"r-{n:03d}", name=f"Room {n:03d}", kind="public"))
+        db.session.commit()
+    browser = login(ada)
+    first = text_of(browser.http.get("/rooms"))
+    assert len(room_links(first)) == rooms.ROOMS_PER_PAGE
+    assert 'href="/rooms?page=2"' in first
+    second = text_of(browser.http.get("/rooms?page=2"))
+    assert room_links(second) == {f"/r/r-{n:03d}" for n in range(50, 53)}
+    assert room_links(text_of(browser.http.get("/rooms?q=room+05"))) == {
+        f"/r/r-{n:03d}" for n in range(50, 53)
+    }
+    for bad in ("0", "x", "99999999"):
+        assert browser.http.get(f"/rooms?page={bad}").status_code == 400
+
+
+def test_a_large_rooms_members_are_listed_a_page_at_a_time(app: Flask, login: Login, ada: User) -> None:
+    with app.app_context():
+        room, _ = rooms.ensure_room("crowd")
+        for n in range(130):
+            db.session.add(User(username=f"u{n:03d}", password_hash="!", skeleton=f"u{n:03d}"))
+        db.session.commit()
+        for user in db.session.scalars(db.select(User)):
+            rooms.admit(room, user)
+    browser = login(ada)
+    page = text_of(browser.http.get("/r/crowd"))
+    assert 'href="/r/crowd/members">All 131 members' in page
+    listing = text_of(browser.http.get("/r/crowd/members"))
+    assert listing.count("<li>") == 100
+    assert 'href="/r/crowd/members?after=u098"' in listing
+    rest = text_of(browser.http.get("/r/crowd/members?after=u098"))
+    assert rest.count("<li>") == 31
+    assert "More members" not in rest
+
+
+@pytest.mark.usefixtures("ada")
+def test_a_username_that_looks_like_a_taken_one_is_refused_at_sign_up(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert register(client, "ADA").status_code == 409
+    with app.app_context():
+        accounts.register_user("bob1", PASSWORD)
+    response = register(client, "bobl")
+    assert response.status_code == 409
+    assert "looks too much like someone else" in text_of(response)
+    assert user_count(app) == 2
+
+
+@pytest.mark.usefixtures("ada", "bob")
+def test_direct_room_probes_are_throttled(app_config: dict[str, Any]) -> None:
+    app_config.update(DIRECTS_BURST=2, DIRECTS_PER_HOUR=0.01)
+    app = create_app(app_config)
+    browser = Browser(app, "ada")
+    assert [browser.post_form(f"/dm/{name}", {}).status_code for name in ("nobody", "bob", "bob")] == [
+        404,
+        302,
+        429,
+    ]

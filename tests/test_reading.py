@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
@@ -34,14 +33,6 @@ def unread(app: Flask, user: User, slug: str = "general") -> reading.Unread:
         assert reader is not None
         assert room is not None
         return reading.unread_by_room(reader).get(room.id, reading.Unread(0, 0))
-
-
-@pytest.fixture
-def random_room(app: Flask) -> Room:
-    with app.app_context():
-        room, _ = rooms.ensure_room("random")
-        db.session.expunge(room)
-        return room
 
 
 def test_a_mark_moves_forward_only_and_every_other_socket_of_the_person_hears(

@@ -6,10 +6,11 @@ import contextlib
 from collections.abc import Callable
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
-from chat.domain import accounts, rooms
-from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
+from chat.domain import accounts, directs, rooms
+from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.extensions import db
 from chat.models import Membership, Room, User
 from tests.support.forms import PASSWORD
@@ -94,10 +95,30 @@ def test_an_unknown_room_is_not_found(ada: User) -> None:
     assert refusal_code(rooms.room_for, loaded(ada), "Not A Slug!") == NOT_FOUND
 
 
-def test_a_private_room_is_forbidden_to_non_members(ada: User, eve: User) -> None:
-    rooms.create_room("Secret", loaded(ada), private=True)
-    assert refusal_code(rooms.room_for, loaded(eve), "secret") == FORBIDDEN
-    assert rooms.room_for(loaded(ada), "secret").slug == "secret"
+def test_a_private_room_is_not_found_by_non_members(ada: User, eve: User) -> None:
+    slug = rooms.create_room("Secret", loaded(ada), private=True).slug
+    assert refusal_code(rooms.room_for, loaded(eve), slug) == NOT_FOUND
+    assert rooms.room_for(loaded(ada), slug).slug == slug
+
+
+def test_a_private_room_gets_a_slug_of_its_own(ada: User, eve: User) -> None:
+    first = rooms.create_room("Secret", loaded(ada), private=True)
+    second = rooms.create_room("Secret", loaded(eve), private=True)
+    public = rooms.create_room("Secret", loaded(eve))
+    assert first.slug.startswith("secret-")
+    assert second.slug.startswith("secret-")
+    assert len({first.slug, second.slug, public.slug}) == 3
+    assert public.slug == "secret", "a private room's name reserves nothing"
+
+
+def test_a_public_room_on_a_hidden_rooms_slug_gets_one_of_its_own(ada: User, eve: User) -> None:
+    hidden = Room(slug="plans", name="Plans", kind="private")  # as a private room made before suffixes
+    db.session.add(hidden)
+    db.session.commit()
+    created = rooms.create_room("Plans", loaded(eve))
+    assert created.slug.startswith("plans-")
+    rooms.admit(hidden, loaded(ada))
+    assert refusal_code(rooms.create_room, "Plans", loaded(ada)) == CONFLICT, "a member sees the room"
 
 
 def test_a_public_room_is_open_to_anyone(eve: User, general: Room) -> None:
@@ -116,7 +137,7 @@ def test_entering_a_public_room_makes_a_member_once(eve: User) -> None:
 
 def test_entering_a_private_room_as_a_stranger_is_refused(ada: User, eve: User) -> None:
     room = rooms.create_room("Secret", loaded(ada), private=True)
-    assert refusal_code(rooms.enter, loaded(eve), "secret") == FORBIDDEN
+    assert refusal_code(rooms.enter, loaded(eve), room.slug) == NOT_FOUND
     assert members_of(room) == {"ada"}
 
 
@@ -128,13 +149,13 @@ def test_a_member_adds_someone_to_a_private_room(ada: User, bob: User) -> None:
     added = rooms.add_member(room, loaded(ada), "BOB")
     assert added.username == "bob"
     assert members_of(room) == {"ada", "bob"}
-    assert rooms.room_for(loaded(bob), "secret").id == room.id
+    assert rooms.room_for(loaded(bob), room.slug).id == room.id
 
 
 @pytest.mark.usefixtures("bob")
 def test_only_members_may_add_to_a_private_room(ada: User, eve: User) -> None:
     room = rooms.create_room("Secret", loaded(ada), private=True)
-    assert refusal_code(rooms.add_member, room, loaded(eve), "bob") == FORBIDDEN
+    assert refusal_code(rooms.add_member, room, loaded(eve), "bob") == NOT_FOUND
     assert members_of(room) == {"ada"}
 
 
@@ -155,9 +176,10 @@ def test_adding_an_unknown_user_is_not_found(ada: User) -> None:
 
 
 def test_a_direct_room_is_the_same_whoever_opens_it(ada: User, bob: User) -> None:
-    opened_by_ada = rooms.open_direct_room(loaded(ada), "bob")
-    opened_by_bob = rooms.open_direct_room(loaded(bob), "ADA")
-    again = rooms.open_direct_room(loaded(ada), "Bob")
+    opened_by_ada = directs.open_direct_room(loaded(ada), "bob")
+    assert members_of(opened_by_ada) == {"ada"}, "bob's side only when he opens it or is written to"
+    opened_by_bob = directs.open_direct_room(loaded(bob), "ADA")
+    again = directs.open_direct_room(loaded(ada), "Bob")
     assert opened_by_ada.id == opened_by_bob.id == again.id
     assert opened_by_ada.kind == "direct"
     assert members_of(opened_by_ada) == {"ada", "bob"}
@@ -166,66 +188,86 @@ def test_a_direct_room_is_the_same_whoever_opens_it(ada: User, bob: User) -> Non
 
 @pytest.mark.usefixtures("bob")
 def test_a_direct_room_is_closed_to_a_third_person(ada: User, eve: User) -> None:
-    room = rooms.open_direct_room(loaded(ada), "bob")
-    assert refusal_code(rooms.room_for, loaded(eve), room.slug) == FORBIDDEN
-    assert refusal_code(rooms.enter, loaded(eve), room.slug) == FORBIDDEN
+    room = directs.open_direct_room(loaded(ada), "bob")
+    assert refusal_code(rooms.room_for, loaded(eve), room.slug) == NOT_FOUND
+    assert refusal_code(rooms.enter, loaded(eve), room.slug) == NOT_FOUND
 
 
 def test_a_direct_room_with_yourself_is_refused(ada: User) -> None:
-    assert refusal_code(rooms.open_direct_room, loaded(ada), "ada") == BAD_REQUEST
-    assert refusal_code(rooms.open_direct_room, loaded(ada), "Ada") == BAD_REQUEST
+    assert refusal_code(directs.open_direct_room, loaded(ada), "ada") == BAD_REQUEST
+    assert refusal_code(directs.open_direct_room, loaded(ada), "Ada") == BAD_REQUEST
     assert db.session.query(Room).count() == 0
 
 
 def test_a_direct_room_with_an_unknown_user_is_not_found(ada: User) -> None:
-    assert refusal_code(rooms.open_direct_room, loaded(ada), "nobody") == NOT_FOUND
+    assert refusal_code(directs.open_direct_room, loaded(ada), "nobody") == NOT_FOUND
     assert db.session.query(Room).count() == 0
 
 
 @pytest.mark.usefixtures("bob", "eve")
 def test_direct_rooms_of_different_pairs_differ(ada: User) -> None:
-    with_bob = rooms.open_direct_room(loaded(ada), "bob")
-    with_eve = rooms.open_direct_room(loaded(ada), "eve")
+    with_bob = directs.open_direct_room(loaded(ada), "bob")
+    with_eve = directs.open_direct_room(loaded(ada), "eve")
     assert with_bob.id != with_eve.id
+    directs.deliver(with_eve, loaded(ada))  # a message was sent
     assert members_of(with_eve) == {"ada", "eve"}
 
 
 def test_a_room_named_like_a_direct_room_does_not_capture_the_conversation(
     ada: User, bob: User, eve: User
 ) -> None:
-    squatted = rooms.direct_slug(loaded(ada), loaded(bob))
+    squatted = directs.direct_slug(loaded(ada), loaded(bob))
     with contextlib.suppress(ChatError):  # create_room may refuse the dm- address outright
         rooms.create_room(squatted.replace("-", " "), loaded(eve))
-    room = rooms.open_direct_room(loaded(ada), "bob")
+    room = directs.open_direct_room(loaded(ada), "bob")
+    directs.open_direct_room(loaded(bob), "ada")
     assert room.kind == "direct"
     assert members_of(room) == {"ada", "bob"}
-    assert refusal_code(rooms.room_for, loaded(eve), room.slug) == FORBIDDEN
+    assert refusal_code(rooms.room_for, loaded(eve), room.slug) == NOT_FOUND
 
 
 # --- what each user sees ----------------------------------------------------------------
 
 
+def test_the_room_list_comes_a_page_at_a_time_and_can_be_searched(ada: User) -> None:
+    for n in range(rooms.ROOMS_PER_PAGE + 5):
+        db.session.add(Room(slug=f"room-{n:03d}", name=f"Room {n:03d}", kind="public"))
+    db.session.commit()
+    first = rooms.visible_rooms(loaded(ada))
+    second = rooms.visible_rooms(loaded(ada), page=2)
+    assert (len(first.rooms), first.has_next) == (rooms.ROOMS_PER_PAGE, True)
+    assert (len(second.rooms), second.has_next) == (5, False)
+    assert first.rooms[0].name == "Room 000"
+    assert second.rooms[-1].name == f"Room {rooms.ROOMS_PER_PAGE + 4:03d}"
+    assert [r.name for r in rooms.visible_rooms(loaded(ada), search="OM 01").rooms] == [
+        f"Room 01{n}" for n in range(10)
+    ]
+    assert rooms.visible_rooms(loaded(ada), search="%").rooms == [], "the search is text, not a pattern"
+
+
 @pytest.mark.usefixtures("general")
 def test_visible_rooms_are_public_own_private_and_own_direct(ada: User, bob: User, eve: User) -> None:
-    rooms.create_room("Ada's den", loaded(ada), private=True)
-    rooms.create_room("Eve's lair", loaded(eve), private=True)
-    dm = rooms.open_direct_room(loaded(ada), "bob")
+    den = rooms.create_room("Ada's den", loaded(ada), private=True)
+    lair = rooms.create_room("Eve's lair", loaded(eve), private=True)
+    dm = directs.open_direct_room(loaded(ada), "bob")
 
     def visible(user: User) -> set[str]:
-        return {room.slug for room in rooms.visible_rooms(loaded(user))}
+        return {room.slug for room in rooms.visible_rooms(loaded(user)).rooms}
 
-    assert visible(ada) == {"general", "ada-s-den", dm.slug}
+    assert visible(ada) == {"general", den.slug, dm.slug}
+    assert visible(bob) == {"general"}, "not until ada writes to him"
+    directs.deliver(dm, loaded(ada))
     assert visible(bob) == {"general", dm.slug}
-    assert visible(eve) == {"general", "eve-s-lair"}
+    assert visible(eve) == {"general", lair.slug}
 
 
 @pytest.mark.usefixtures("bob")
 def test_visible_rooms_come_public_then_private_then_direct(ada: User) -> None:
-    rooms.open_direct_room(loaded(ada), "bob")
+    directs.open_direct_room(loaded(ada), "bob")
     rooms.create_room("Zeta", loaded(ada), private=True)
     rooms.create_room("beta")
     rooms.create_room("Alpha")
-    kinds_and_names = [(r.kind, r.name) for r in rooms.visible_rooms(loaded(ada))]
+    kinds_and_names = [(r.kind, r.name) for r in rooms.visible_rooms(loaded(ada)).rooms]
     assert kinds_and_names == [
         ("public", "Alpha"),
         ("public", "beta"),
@@ -301,3 +343,117 @@ def test_authenticate_an_unknown_or_malformed_user_is_none() -> None:
     assert accounts.authenticate("nobody", PASSWORD) is None
     assert accounts.authenticate("a b", PASSWORD) is None
     assert accounts.authenticate("", PASSWORD) is None
+
+
+# --- names people read ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "invoice\u202egpj.exe",  # right-to-left override: reads "invoiceexe.jpg"
+        "a\u2066b\u2069",  # isolates
+        "zero\u200bwidth",
+        "soft\u00adhyphen",
+        "filler\u3164",
+        "word joiner\u2060",
+        "bell\x07",
+    ],
+)
+def test_room_names_with_hidden_characters_or_direction_controls_are_refused(ada: User, name: str) -> None:
+    assert refusal_code(rooms.create_room, name, loaded(ada)) == BAD_REQUEST
+    assert db.session.query(Room).count() == 0
+
+
+@pytest.mark.parametrize("name", ["Café crème", "Straße 5", "👩\u200d💻 devs", "❤️ fans", "🇫🇷 Paris"])
+def test_room_names_in_any_script_and_with_emoji_are_welcome(ada: User, name: str) -> None:
+    assert rooms.create_room(name, loaded(ada)).name == name
+
+
+@pytest.mark.parametrize(
+    ("taken", "lookalike"),
+    [("ada1", "adal"), ("adal", "adaI"), ("bobO", "bob0"), ("Ann", "ANN")],
+)
+def test_a_username_confusable_with_an_existing_one_is_refused(taken: str, lookalike: str) -> None:
+    accounts.register_user(taken, PASSWORD)
+    assert refusal_code(accounts.register_user, lookalike, PASSWORD) == CONFLICT
+    assert db.session.query(User).count() == 1
+
+
+def test_a_name_confusable_with_the_system_account_is_refused() -> None:
+    assert refusal_code(accounts.register_user, "par1ey", PASSWORD) == CONFLICT
+
+
+def test_distinct_looking_names_are_both_accepted() -> None:
+    accounts.register_user("ian", PASSWORD)
+    accounts.register_user("lan", PASSWORD)
+    assert db.session.query(User).count() == 2
+
+
+# --- caps and throttles on creating rooms -------------------------------------------------------
+
+
+@pytest.fixture
+def few_rooms(app: Flask) -> None:
+    app.config.update(MAX_ROOMS_PER_USER=3, MAX_DIRECT_ROOMS_PER_USER=2)
+
+
+@pytest.mark.usefixtures("few_rooms")
+def test_one_person_may_create_only_so_many_rooms(ada: User, eve: User) -> None:
+    for n in range(3):
+        rooms.create_room(f"mine {n}", loaded(ada), private=n == 1)
+    assert refusal_code(rooms.create_room, "one too many", loaded(ada)) == FORBIDDEN
+    assert rooms.create_room("someone else's", loaded(eve)).created_by == eve.id
+    rooms.delete_room("mine-0")
+    assert rooms.create_room("room again", loaded(ada)).slug == "room-again", "a deleted room frees a place"
+    assert rooms.create_room("by the operator").created_by is None, "the CLI has no cap"
+
+
+@pytest.mark.usefixtures("few_rooms")
+def test_one_person_may_open_only_so_many_direct_rooms(ada: User, bob: User, eve: User) -> None:
+    directs.open_direct_room(loaded(ada), "bob")
+    directs.open_direct_room(loaded(ada), "eve")
+    grace = accounts.register_user("grace", PASSWORD)
+    assert refusal_code(directs.open_direct_room, loaded(ada), "grace") == FORBIDDEN
+    assert directs.open_direct_room(loaded(ada), "bob").kind == "direct", "an existing one still opens"
+    assert directs.open_direct_room(grace, "ada").created_by == grace.id, "the others are not capped by ada's"
+    assert loaded(bob).id != loaded(eve).id
+
+
+def test_creating_rooms_is_throttled_per_person(app: Flask, ada: User, eve: User) -> None:
+    app.config.update(ROOMS_BURST=3, ROOMS_PER_HOUR=0.01)
+    app.extensions["parley.live"].throttles.__init__(app.config, None)  # the new limits, fresh buckets
+    for n in range(3):
+        rooms.create_room(f"fast {n}", loaded(ada))
+    assert refusal_code(rooms.create_room, "fast 3", loaded(ada)) == RATE_LIMITED
+    assert refusal_code(directs.open_direct_room, loaded(ada), "eve") == RATE_LIMITED, "direct rooms share it"
+    assert rooms.create_room("eve's", loaded(eve)).kind == "public"
+    assert db.session.query(Room).count() == 4
+
+
+def test_probing_names_with_direct_rooms_is_throttled(app: Flask, ada: User) -> None:
+    app.config.update(DIRECTS_BURST=3, DIRECTS_PER_HOUR=0.01)
+    app.extensions["parley.live"].throttles.__init__(app.config, None)
+    assert [refusal_code(directs.open_direct_room, loaded(ada), f"nobody{n}") for n in range(3)] == [
+        NOT_FOUND
+    ] * 3
+    assert refusal_code(directs.open_direct_room, loaded(ada), "nobody3") == RATE_LIMITED
+
+
+# --- members of a large room ---------------------------------------------------------------------
+
+
+def test_member_lists_come_a_page_at_a_time_and_always_hold_the_reader(ada: User) -> None:
+    room = rooms.create_room("Big", loaded(ada))
+    for n in range(30):
+        accounts.register_user(f"m{n:02d}", PASSWORD)
+        rooms.admit(room, User.by_username(f"m{n:02d}"))  # type: ignore[arg-type]
+    listed = [m["username"] for m in rooms.members_with_presence(room, limit=10)]
+    assert listed == ["ada", *[f"m{n:02d}" for n in range(9)]]
+    after = [m["username"] for m in rooms.members_with_presence(room, limit=10, after="m08")]
+    assert after == [f"m{n:02d}" for n in range(9, 19)]
+    reader = User.by_username("m29")
+    assert reader is not None
+    with_reader = [m["username"] for m in rooms.members_with_presence(room, limit=5, including=reader)]
+    assert with_reader == ["ada", "m00", "m01", "m02", "m03", "m29"]
+    assert room.member_count() == 31

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from chat.domain import changes, messages, rooms, search
 from chat.domain.errors import ChatError
 from chat.extensions import db
-from chat.models import Message, Room, User
+from chat.models import Membership, Message, Room, User
 from tests.support.in_process import BOTH_DATABASES, Login
 
 pytestmark = BOTH_DATABASES
@@ -41,10 +41,10 @@ def found(app: Flask, user: User, raw: str, **options: bool) -> list[tuple[str, 
 def chatter(app: Flask, ada: User, bob: User, general: Room) -> None:
     """general: ada's deploy note and lunch question; bob's private 'ops' room, with ada, has a deploy plan."""
     with app.app_context():
-        owner = db.session.get(User, bob.id)
-        assert owner is not None
-        ops = rooms.create_room("ops", owner, private=True)
-        rooms.add_member(ops, owner, "ada")
+        # At a fixed slug (create_room gives private rooms a suffix of their own), so that hits read "ops".
+        ops = Room(slug="ops", name="ops", kind="private")
+        db.session.add_all([ops, Membership(room=ops, user_id=bob.id), Membership(room=ops, user_id=ada.id)])
+        db.session.commit()
     say(app, ada, general.slug, "We deploy the new build tonight")
     say(app, ada, general.slug, "lunch at noon?")
     say(app, bob, "ops", "the secret deploy plan: <b>blue</b>/green")

@@ -103,6 +103,19 @@ def test_local_bucket_allows_a_burst_then_the_rate() -> None:
     assert [limiter.allow("ada") for _ in range(6)] == [True] * 5 + [False]
 
 
+def test_local_buckets_left_alone_until_full_again_are_dropped() -> None:
+    """20,000 made-up names, one a second: only the buckets touched within twice the refill time are kept."""
+    clock = FakeClock()
+    limiter = LocalRateLimiter(burst=10, per_second=5 / 60, clock=clock)  # full again after 120 s
+    sizes = []
+    for n in range(20_000):
+        assert limiter.allow(f"user:name-{n}")
+        clock.now += 1.0
+        sizes.append(len(limiter))
+    assert max(sizes) <= 242, "twice the refill time: a bucket may be as deep in debt as its burst"
+    assert [limiter.allow("user:name-19999") for _ in range(10)] == [True] * 9 + [False], "live ones stay"
+
+
 def test_redis_bucket_is_shared_between_processes(redis_client: redis.Redis) -> None:
     one = RedisRateLimiter(redis_client, burst=4, per_second=0.01, prefix="t")
     two = RedisRateLimiter(redis_client, burst=4, per_second=0.01, prefix="t")
@@ -122,3 +135,27 @@ def test_redis_bucket_lets_messages_through_while_redis_is_gone() -> None:
     gone = RedisRateLimiter(unreachable_redis(), 1, 1.0, "t")
     assert gone.allow(1)
     assert gone.allow(1)
+
+
+def test_local_bucket_takes_a_cost_and_charges_into_debt_no_deeper_than_a_burst() -> None:
+    clock = FakeClock()
+    limiter = LocalRateLimiter(burst=10, per_second=1, clock=clock)
+    assert limiter.take("ada", 4)
+    assert not limiter.take("ada", 7), "six left: refused, and nothing spent"
+    assert limiter.take("ada", 6)
+    assert limiter.take("ada", 50, into_debt=True), "a charge always goes through"
+    assert not limiter.allow("ada")
+    clock.now += 10.0
+    assert not limiter.allow("ada"), "ten seconds pay back ten of the ten owed"
+    clock.now += 1.0
+    assert limiter.allow("ada")
+
+
+def test_redis_bucket_takes_a_cost_and_charges_into_debt(redis_client: redis.Redis) -> None:
+    limiter = RedisRateLimiter(redis_client, burst=10, per_second=0.01, prefix="t-debt")
+    assert limiter.take(1, 4)
+    assert not limiter.take(1, 7)
+    assert limiter.take(1, 6)
+    assert limiter.take(1, 50, into_debt=True)
+    assert not limiter.allow(1)
+    assert limiter.allow(2), "another key's bucket is its own"

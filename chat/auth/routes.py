@@ -71,7 +71,9 @@ def login() -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         username = form.username.data or ""
         attempts = live.throttles().logins
-        if not (attempts.allow(f"user:{username.lower()}") and attempts.allow(f"addr:{client_address()}")):
+        # The address first: a throttled address spends (and creates) no username's bucket, so one
+        # client can neither lock out names in bulk nor grow the buckets without bound.
+        if not (attempts.allow(f"addr:{client_address()}") and attempts.allow(f"user:{username.lower()}")):
             form.password.errors = [*form.password.errors, TOO_MANY]
             return render_template("auth/login.html", form=form), 429
         user = accounts.authenticate(username, form.password.data or "")

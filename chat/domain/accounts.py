@@ -5,17 +5,25 @@ from __future__ import annotations
 import re
 
 from sqlalchemy.exc import IntegrityError
+from zxcvbn import zxcvbn
 
 from chat.domain.errors import BAD_REQUEST, CONFLICT, NOT_FOUND, ChatError
+from chat.domain.names import username_skeleton
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
 from chat.models import User
+from chat.models.users import check_against_decoy
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,32}")  # used with fullmatch: "$" would admit a trailing newline
 # Announcements from the command line are posted by this account; nobody can log in as it.
 SYSTEM_USERNAME = "parley"
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 256
+# zxcvbn's own limit; every password on its lists is far shorter.
+LONGEST_CHECKED_PASSWORD = 72
+# What zxcvbn calls a password that is one of these as a whole: on its list of common
+# passwords (also reversed, capitalised or in l33t), a run like "aaaaaaaa", or a sequence like "12345678".
+COMMON_PATTERNS = ("repeat", "sequence")
 
 
 def validate_username(username: str) -> str:
@@ -26,21 +34,41 @@ def validate_username(username: str) -> str:
 
 
 def validate_password(password: str) -> str:
-    """Return ``password`` if its length is within the limits, else refuse it."""
+    """Return ``password`` if its length is within the limits and it is not a common one, else refuse it."""
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
         raise ChatError(
             BAD_REQUEST, f"Passwords are {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters long."
         )
+    if is_common_password(password):
+        raise ChatError(
+            BAD_REQUEST, "That password is on the lists attackers try first; choose a less common one."
+        )
     return password
 
 
+def is_common_password(password: str) -> bool:
+    """Whether ``password`` as a whole is a common password, a repeated run or a plain sequence."""
+    if len(password) > LONGEST_CHECKED_PASSWORD:
+        return False
+    matches = zxcvbn(password)["sequence"]
+    if len(matches) != 1:
+        return False
+    (match,) = matches
+    return bool(match.get("dictionary_name") == "passwords" or match["pattern"] in COMMON_PATTERNS)
+
+
 def register_user(username: str, password: str) -> User:
-    """Create a user with a hashed password; refuse a name taken in any case."""
+    """Create a user with a hashed password; refuse a name taken in any case, or one that looks like it."""
     validate_username(username)
     validate_password(password)
     if username.lower() == SYSTEM_USERNAME or User.by_username(username) is not None:
         raise ChatError(CONFLICT, f"The username {username!r} is taken.")
-    user = User(username=username)
+    skeleton = username_skeleton(username)
+    if skeleton == username_skeleton(SYSTEM_USERNAME) or User.by_skeleton(skeleton) is not None:
+        raise ChatError(
+            CONFLICT, f"The username {username!r} looks too much like someone else's; choose another."
+        )
+    user = User(username=username, skeleton=skeleton)
     user.set_password(password)
     db.session.add(user)
     try:
@@ -71,11 +99,16 @@ def load_user(user_id: str) -> User | None:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The user with these credentials, or None."""
+    """The user with these credentials, or None.
+
+    An unknown (or impossible) username costs a password check all the same,
+    so that how long the answer takes says nothing about which names exist.
+    """
     user = User.by_username(username) if USERNAME_RE.fullmatch(username) else None
-    if user is None or not user.check_password(password):
+    if user is None:
+        check_against_decoy(password)
         return None
-    return user
+    return user if user.check_password(password) else None
 
 
 def system_user() -> User:
@@ -83,7 +116,7 @@ def system_user() -> User:
     user = User.by_username(SYSTEM_USERNAME)
     if user is not None:
         return user
-    user = User(username=SYSTEM_USERNAME, password_hash="!")  # noqa: S106 - "!" is no hash: it never matches
+    user = User(username=SYSTEM_USERNAME, password_hash="!", skeleton=username_skeleton(SYSTEM_USERNAME))  # noqa: S106 - "!" is no hash: it never matches
     db.session.add(user)
     try:
         db.session.commit()

@@ -8,6 +8,9 @@ from typing import Any
 from chat.domain import changes, messages, reading, rooms
 from chat.models import Message, Room, User
 
+# A join lists the first members by name (and the joining user); members_total says how many there are.
+MEMBERS_IN_JOIN = 200
+
 
 @dataclass(frozen=True)
 class JoinView:
@@ -15,6 +18,7 @@ class JoinView:
 
     room: Room
     members: list[dict[str, object]]
+    members_total: int
     page: messages.Page
     last_seq: int
     last_rev: int
@@ -27,6 +31,7 @@ class JoinView:
         return {
             "room": self.room.summary(),
             "members": self.members,
+            "members_total": self.members_total,
             "messages": [m.to_dict() for m in self.page.messages],
             "has_more": self.page.has_more,
             "last_seq": self.last_seq,
@@ -51,7 +56,8 @@ def view(room: Room, user: User, since: int | None, since_rev: int | None) -> Jo
     newest = page.messages[-1].seq if page.messages else 0
     return JoinView(
         room=room,
-        members=rooms.members_with_presence(room),
+        members=rooms.members_with_presence(room, limit=MEMBERS_IN_JOIN, including=user),
+        members_total=room.member_count(),
         page=page,
         last_seq=max(newest, last_seq),
         last_rev=last_rev,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chat import live
-from chat.domain import accounts, mentions, store
+from chat.domain import accounts, directs, mentions, store
 from chat.domain.errors import BAD_REQUEST, EMPTY, NOT_FOUND, RATE_LIMITED, TOO_LONG, ChatError
 from chat.domain.rendering import render
 from chat.extensions import db
@@ -190,6 +190,7 @@ def send(
     """
     posted = post_message(room, author, text, client_id, reply_to=reply_to, throttle=_message_token(author))
     if not posted.duplicate:
+        directs.deliver(room, author)
         _broadcast(posted, skip_sid)
     return posted
 

@@ -1,23 +1,38 @@
-"""Rooms: creating them, finding them, and who may enter."""
+"""Rooms: creating, finding and deleting them, who may enter, and the lists that grow with the site.
+
+To someone who may not see it, a private or direct room is no room at all:
+every refusal of it is the ``not_found`` of a slug that was never used, and
+its name reserves nothing. Private rooms get a slug of their own (the name's
+slug and a random suffix), so creating any room by any name succeeds or fails
+the same way whether or not a private room of that name exists.
+"""
 
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from chat import live
-from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
+from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
+from chat.domain.names import clean_room_name
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
 from chat.fanout import emit, following
+from chat.live.throttles import RateLimiter
 from chat.models import Membership, Room, User
 
 SLUG_RE = re.compile(r"[a-z0-9-]{1,64}")  # used with fullmatch
 DIRECT_SLUG_RE = re.compile(r"dm-\d+-\d+")
-MAX_ROOM_NAME_CHARS = 80
 DIRECT_PREFIX = "dm-"
+ROOMS_PER_PAGE = 50
+# A room copy is loaded again after this, so a room deleted by the CLI is gone everywhere by then.
+ROOM_COPY_SECONDS = 10.0
+KIND_ORDER = {"public": 0, "private": 1, "direct": 2}
 
 
 def slugify(name: str) -> str:
@@ -26,22 +41,33 @@ def slugify(name: str) -> str:
     return slug[:64].rstrip("-")
 
 
+def not_found(slug: str) -> ChatError:
+    """The one refusal for a room that does not exist and for one this user may not see."""
+    return ChatError(NOT_FOUND, f"There is no room {slug!r}.")
+
+
 def create_room(name: str, creator: User | None = None, *, private: bool = False) -> Room:
-    """Create a public or private room; the creator (if any) becomes its first member."""
-    name = " ".join(name.split())
-    if "\x00" in name:
-        raise ChatError(BAD_REQUEST, "Room names may not contain NUL characters.")
-    if not name or len(name) > MAX_ROOM_NAME_CHARS:
-        raise ChatError(BAD_REQUEST, f"Room names are 1-{MAX_ROOM_NAME_CHARS} characters.")
-    slug = slugify(name)
-    if not slug:
+    """Create a public or private room; the creator (if any) becomes its first member.
+
+    A creator is held to the caps (``MAX_ROOMS_PER_USER``) and the creation
+    throttle; the operator's CLI is not.
+    """
+    name = clean_room_name(name)
+    base = slugify(name)
+    if not base:
         raise ChatError(BAD_REQUEST, "A room name needs at least one letter or digit.")
-    if DIRECT_SLUG_RE.fullmatch(slug):
+    if DIRECT_SLUG_RE.fullmatch(base):
         # Otherwise a public "dm 1 2" could stand in for the direct room of users 1 and 2.
         raise ChatError(BAD_REQUEST, "Addresses like /r/dm-1-2 are kept for direct messages.")
-    if find_room(slug) is not None:
-        raise ChatError(CONFLICT, f"A room with the address /r/{slug} already exists.")
-    room = Room(slug=slug, name=name, kind="private" if private else "public")
+    slug = _slug_for(base, creator, private)
+    if creator is not None:
+        spend_creation(creator, ("public", "private"), "MAX_ROOMS_PER_USER", live.throttles().rooms)
+    room = Room(
+        slug=slug,
+        name=name,
+        kind="private" if private else "public",
+        created_by=None if creator is None else creator.id,
+    )
     db.session.add(room)
     if creator is not None:
         db.session.add(Membership(room=room, user_id=creator.id))
@@ -51,6 +77,37 @@ def create_room(name: str, creator: User | None = None, *, private: bool = False
         db.session.rollback()
         raise ChatError(CONFLICT, f"A room with the address /r/{slug} already exists.") from exc
     return room
+
+
+def _slug_for(base: str, creator: User | None, private: bool) -> str:
+    if private:
+        return _slug_of_its_own(base)
+    taken = find_room(base)
+    if taken is None:
+        return base
+    if creator is None or taken.admits(creator):
+        raise ChatError(CONFLICT, f"A room with the address /r/{base} already exists.")
+    return _slug_of_its_own(base)  # a room this creator may not see: as if the slug were free
+
+
+def _slug_of_its_own(base: str) -> str:
+    for _ in range(10):
+        slug = f"{base[:57].rstrip('-')}-{secrets.token_hex(3)}"
+        if not DIRECT_SLUG_RE.fullmatch(slug) and find_room(slug) is None:
+            return slug
+    raise ChatError(CONFLICT, "Could not find a free address for this room; try again.")
+
+
+def spend_creation(creator: User, kinds: tuple[str, ...], cap_setting: str, bucket: RateLimiter) -> None:
+    """Refuse ``creator`` one more room of ``kinds`` past the cap, or faster than the bucket allows."""
+    cap = current_app.config[cap_setting]
+    made = db.session.scalar(
+        select(func.count(Room.id)).where(Room.created_by == creator.id, Room.kind.in_(kinds))
+    )
+    if (made or 0) >= cap:
+        raise ChatError(FORBIDDEN, f"You have created {cap} rooms, the most one person may.")
+    if not bucket.allow(creator.id):
+        raise ChatError(RATE_LIMITED, "You are creating rooms too fast; try again in a while.")
 
 
 def ensure_room(name: str, *, private: bool = False) -> tuple[Room, bool]:
@@ -76,6 +133,7 @@ def find_room(slug: str) -> Room | None:
         ("room", slug),
         lambda session: session.scalar(select(Room).where(Room.slug == slug)),
         expire=("last_seq", "last_rev"),
+        max_age=ROOM_COPY_SECONDS,
     )
 
 
@@ -96,35 +154,54 @@ def is_member(slug: str, user: User) -> bool:
     return room is not None and room.has_member(user)
 
 
-def members_with_presence(room: Room) -> list[dict[str, object]]:
-    """The room's members by name, each with whether they are online in it (the contract's list)."""
+def members_with_presence(
+    room: Room, *, limit: int | None = None, after: str | None = None, including: User | None = None
+) -> list[dict[str, object]]:
+    """The room's members by name (``limit`` of them after ``after``), each with whether they are online.
+
+    ``including`` is listed even when the page would leave them out (the
+    joining user always sees themselves).
+    """
     online = live.presence().online(room.slug)
-    return [{"username": name, "online": name in online} for name in room.member_names()]
+    names = room.member_names(after=after, limit=limit)
+    if including is not None and including.username not in names and room.has_member(including):
+        names = sorted([*names, including.username], key=str.lower)
+    return [{"username": name, "online": name in online} for name in names]
 
 
 def room_for(user: User, slug: str) -> Room:
-    """The room ``slug`` if ``user`` may read it; refuse unknown rooms and non-members."""
+    """The room ``slug`` if ``user`` may read it; ``not_found`` for unknown rooms and for hidden ones alike."""
     room = find_room(slug)
-    if room is None:
-        raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
-    if not room.admits(user):
-        raise ChatError(FORBIDDEN, "This room is for its members only.")
+    if room is None or not room.admits(user):
+        raise not_found(slug)
     return room
+
+
+def visible(user: User, slug: str) -> bool:
+    """Whether ``slug`` names a room ``user`` may see."""
+    room = find_room(slug)
+    return room is not None and room.admits(user)
 
 
 def admit(room: Room, user: User) -> bool:
     """Make ``user`` a member of ``room``; True if they were not one yet. Idempotent."""
-    if room.has_member(user):
+    return admit_id(room, user.id)
+
+
+def admit_id(room: Room, user_id: int) -> bool:
+    """Make user ``user_id`` a member of ``room``; True if they were not one yet. Idempotent."""
+    member = select(Membership.id).where(Membership.room_id == room.id, Membership.user_id == user_id)
+    if db.session.scalar(member) is not None:
         return False
     # A new member has read what was said before they came.
-    db.session.add(Membership(room_id=room.id, user_id=user.id, last_read_seq=room.last_seq))
+    db.session.add(Membership(room_id=room.id, user_id=user_id, last_read_seq=room.last_seq))
     try:
         db.session.commit()
     except IntegrityError:  # another socket of the same user admitted them first
         db.session.rollback()
         return False
-    following.follow(user.id, room.slug)
-    emit.message_activity_for(user.id, room.slug, room.last_seq)
+    following.follow(user_id, room.slug)
+    emit.message_activity_for(user_id, room.slug, room.last_seq)
     return True
 
 
@@ -138,10 +215,10 @@ def enter(user: User, slug: str) -> Room:
 
 def add_member(room: Room, by: User, username: str) -> User:
     """A member of a private room adds another user to it by name."""
+    if not room.has_member(by) and not room.is_public:
+        raise not_found(room.slug)
     if room.kind != "private":
         raise ChatError(BAD_REQUEST, "Members are added to private rooms only.")
-    if not room.has_member(by):
-        raise ChatError(FORBIDDEN, "Only members may add others to this room.")
     invitee = User.by_username(username.strip())
     if invitee is None:
         raise ChatError(NOT_FOUND, f"There is no user {username.strip()!r}.")
@@ -149,44 +226,43 @@ def add_member(room: Room, by: User, username: str) -> User:
     return invitee
 
 
-def direct_slug(a: User, b: User) -> str:
-    """The slug of the direct room between ``a`` and ``b`` (the same either way round)."""
-    low, high = sorted((a.id, b.id))
-    return f"{DIRECT_PREFIX}{low}-{high}"
+@dataclass(frozen=True)
+class Listing:
+    """One page of the rooms a user may see, and whether another page follows."""
+
+    rooms: list[Room]
+    page: int
+    has_next: bool
 
 
-def open_direct_room(user: User, username: str) -> Room:
-    """The one direct room between ``user`` and ``username``, created on first use."""
-    other = User.by_username(username)
-    if other is None:
-        raise ChatError(NOT_FOUND, f"There is no user {username!r}.")
-    if other.id == user.id:
-        raise ChatError(BAD_REQUEST, "A direct room needs someone else.")
-    slug = direct_slug(user, other)
-    room = find_room(slug)
-    if room is not None:
-        if room.kind != "direct":
-            raise ChatError(CONFLICT, "That address is taken by another room.")
-        return room
-    names = sorted((user.username, other.username), key=str.lower)
-    room = Room(slug=slug, name=f"{names[0]} & {names[1]}", kind="direct")
-    db.session.add(room)
-    db.session.add(Membership(room=room, user_id=user.id))
-    db.session.add(Membership(room=room, user_id=other.id))
-    try:
-        db.session.commit()
-    except IntegrityError:  # the other person opened it at the same moment
-        db.session.rollback()
-        found = find_room(slug)
-        if found is None:
-            raise
-        return found
-    return room
+def visible_rooms(user: User, *, page: int = 1, search: str = "") -> Listing:
+    """Public rooms, then the private and direct rooms ``user`` belongs to, by name: one page of them.
 
-
-def visible_rooms(user: User) -> list[Room]:
-    """Public rooms, and the private and direct rooms ``user`` belongs to, by kind then name."""
+    ``search`` keeps the rooms whose name contains it (in any letter case).
+    """
     member_of = select(Membership.room_id).where(Membership.user_id == user.id)
-    rooms = db.session.scalars(select(Room).where(or_(Room.kind == "public", Room.id.in_(member_of))))
-    order = {"public": 0, "private": 1, "direct": 2}
-    return sorted(rooms, key=lambda r: (order[r.kind], r.name.lower()))
+    query = select(Room).where(or_(Room.kind == "public", Room.id.in_(member_of)))
+    if search:
+        query = query.where(func.lower(Room.name).contains(search.lower(), autoescape=True))
+    page = max(page, 1)
+    rows = list(
+        db.session.scalars(
+            query.order_by(case(KIND_ORDER, value=Room.kind), func.lower(Room.name), Room.id)
+            .offset((page - 1) * ROOMS_PER_PAGE)
+            .limit(ROOMS_PER_PAGE + 1)
+        )
+    )
+    return Listing(rows[:ROOMS_PER_PAGE], page, len(rows) > ROOMS_PER_PAGE)
+
+
+def delete_room(slug: str) -> Room:
+    """Delete the room at ``slug`` with its memberships and messages (an operator's act)."""
+    room: Room | None = None
+    if SLUG_RE.fullmatch(slug):
+        room = db.session.scalar(select(Room).where(Room.slug == slug))
+    if room is None:
+        raise not_found(slug)
+    db.session.delete(room)
+    db.session.commit()
+    snapshots().forget(("room", slug))
+    return room

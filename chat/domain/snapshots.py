@@ -2,8 +2,10 @@
 
 Every event loads its session's user, and every message its room. Neither
 changes once created: users are never renamed or deleted; rooms are never
-renamed, re-kinded or deleted. So a copy loaded once stays right for the life
-of the process. A session never gets the shared copy itself, which would
+renamed or re-kinded. So a copy loaded once stays right for the life of the
+process, with one exception: an operator may delete a room (``flask rooms
+delete``, in another process), so room copies are loaded again when
+``max_age`` has passed, and a deleted room is gone everywhere within it. A session never gets the shared copy itself, which would
 tie one ORM instance to many greenlets' sessions, but its own instance of it
 (``merge(load=False)`` attaches without a query). Columns that do change
 (``rooms.last_seq``) are expired on attach, so reading them loads them fresh.
@@ -15,6 +17,7 @@ message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from typing import TypeVar, cast
 
@@ -40,24 +43,33 @@ class Snapshots:
         """Give ``app`` a store of its own (tests build many apps in one process)."""
         app.extensions[EXTENSION] = cls()
 
-    def __init__(self, limit: int = MAX_COPIES) -> None:
-        self._copies: dict[Hashable, object] = {}
+    def __init__(self, limit: int = MAX_COPIES, clock: Callable[[], float] = time.monotonic) -> None:
+        self._copies: dict[Hashable, tuple[object, float]] = {}
         self._limit = limit
+        self._clock = clock
 
     def attach(
-        self, key: Hashable, load: Callable[[Session], Row | None], *, expire: tuple[str, ...] = ()
+        self,
+        key: Hashable,
+        load: Callable[[Session], Row | None],
+        *,
+        expire: tuple[str, ...] = (),
+        max_age: float | None = None,
     ) -> Row | None:
-        """This session's instance of the row ``load`` finds, loading it only once per process."""
-        copy = self._copies.get(key)
-        if copy is None:
+        """This session's instance of the row ``load`` finds, loading it once per process (or per ``max_age`` s)."""
+        copy, loaded_at = self._copies.get(key, (None, 0.0))
+        now = self._clock()
+        if copy is None or (max_age is not None and now - loaded_at >= max_age):
             with Session(db.engine, expire_on_commit=False) as private:
                 found = load(private)
                 if found is None:
+                    self._copies.pop(key, None)
                     return None  # not cached: it may exist by the next call
                 private.expunge(found)
             if len(self._copies) >= self._limit:
                 self._copies.clear()
-            copy = self._copies[key] = found
+            self._copies[key] = (found, now)
+            copy = found
         # The session may hold this row already (created or read earlier in this
         # event): hand that instance back rather than overwrite its state.
         present = db.session.identity_map.get(inspect(copy).key)
@@ -67,6 +79,10 @@ class Snapshots:
         if expire:
             db.session.expire(attached, list(expire))
         return cast(Row, attached)
+
+    def forget(self, key: Hashable) -> None:
+        """Drop the copy under ``key`` (its row was deleted here)."""
+        self._copies.pop(key, None)
 
 
 def snapshots() -> Snapshots:

@@ -6,7 +6,9 @@ it: a client that reconnects elsewhere re-joins with ``since``.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -15,8 +17,12 @@ class SocketState:
 
     user_id: int
     username: str
+    address: str = ""
     rooms: set[str] = field(default_factory=set)
     typing_in: set[str] = field(default_factory=set)
+    # Rooms told that this socket types (a relayed typing: true), and rooms where one waits to be.
+    typing_told: set[str] = field(default_factory=set)
+    typing_waiting: set[str] = field(default_factory=set)
 
 
 class SocketRegistry:
@@ -25,12 +31,14 @@ class SocketRegistry:
     def __init__(self) -> None:
         self._sockets: dict[str, SocketState] = {}
         self._by_user: dict[int, set[str]] = {}  # kept as sockets come and go, never scanned
+        self._per_address: Counter[str] = Counter()
 
-    def connected(self, sid: str, user_id: int, username: str) -> SocketState:
-        """Record a new socket of ``user_id`` (replacing any stale state under the same sid)."""
+    def connected(self, sid: str, user_id: int, username: str, address: str = "") -> SocketState:
+        """Record a new socket of ``user_id`` from ``address`` (replacing any stale state under the same sid)."""
         self.disconnected(sid)
-        state = self._sockets[sid] = SocketState(user_id, username)
+        state = self._sockets[sid] = SocketState(user_id, username, address)
         self._by_user.setdefault(user_id, set()).add(sid)
+        self._per_address[address] += 1
         return state
 
     def disconnected(self, sid: str) -> SocketState | None:
@@ -41,6 +49,7 @@ class SocketRegistry:
             sids.discard(sid)
             if not sids:
                 self._by_user.pop(state.user_id, None)
+            _release(self._per_address, state.address)
         return state
 
     def sids_of(self, user_id: int) -> list[str]:
@@ -54,6 +63,10 @@ class SocketRegistry:
     def count_for(self, user_id: int) -> int:
         """How many sockets ``user_id`` has open on this process."""
         return len(self._by_user.get(user_id, ()))
+
+    def count_from(self, address: str) -> int:
+        """How many sockets this process holds from client ``address``."""
+        return self._per_address[address]
 
     def sids(self) -> list[str]:
         """Every socket id held here (a copy: sockets come and go while callers iterate)."""
@@ -75,3 +88,9 @@ class SocketRegistry:
 
     def __len__(self) -> int:
         return len(self._sockets)
+
+
+def _release(counter: Counter[Any], key: object) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]

@@ -36,6 +36,8 @@ class Room(db.Model):  # type: ignore[name-defined]
     # The rev of the latest change in the room; bumped in the same transaction as each change.
     last_rev: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The user who created it (None for rooms made by the CLI or before this was kept): the caps count it.
+    created_by: Mapped[int | None] = mapped_column(default=None, index=True)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="room", cascade="all, delete-orphan")
 
@@ -57,15 +59,23 @@ class Room(db.Model):  # type: ignore[name-defined]
         """Whether ``user`` may read and write here: anyone for public rooms, members otherwise."""
         return self.is_public or self.has_member(user)
 
-    def member_names(self) -> list[str]:
-        """Usernames of the members, by name, case-insensitively."""
-        return list(
-            db.session.scalars(
-                select(User.username)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.room_id == self.id)
-                .order_by(func.lower(User.username))
-            )
+    def member_names(self, *, after: str | None = None, limit: int | None = None) -> list[str]:
+        """Usernames of the members by name, case-insensitively: all, or ``limit`` of them after ``after``."""
+        query = (
+            select(User.username)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.room_id == self.id)
+            .order_by(func.lower(User.username))
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(func.lower(User.username) > after.lower())
+        return list(db.session.scalars(query))
+
+    def member_count(self) -> int:
+        """How many members the room has."""
+        return int(
+            db.session.scalar(select(func.count(Membership.id)).where(Membership.room_id == self.id)) or 0
         )
 
     def summary(self) -> dict[str, str]:

@@ -11,6 +11,19 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from chat.extensions import db
 from chat.models.time import utcnow
+from chat.runtime import off_loop
+
+# A hash of nothing anyone knows, made on first use with the same method as real ones: checking
+# a password against it costs what checking a real account's does.
+_decoy: list[str] = []
+
+
+def check_against_decoy(password: str) -> bool:
+    """Spend the time of a password check for an account that does not exist; always False."""
+    if not _decoy:
+        _decoy.append(off_loop(generate_password_hash, "decoy: no account has this password"))
+    off_loop(check_password_hash, _decoy[0], password)
+    return False
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]
@@ -20,17 +33,19 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(256))
+    # The name's UTS #39 skeleton (chat.domain.names): two names with one skeleton look alike.
+    skeleton: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash of ``password`` (werkzeug's default method)."""
-        self.password_hash = generate_password_hash(password)
+        """Store a salted hash of ``password`` (werkzeug's default method), computed off the event loop."""
+        self.password_hash = off_loop(generate_password_hash, password)
 
     def check_password(self, password: str) -> bool:
-        """Whether ``password`` matches; always False for accounts that cannot log in."""
+        """Whether ``password`` matches, checked off the event loop; always False for accounts that cannot log in."""
         if not self.password_hash.startswith(("scrypt:", "pbkdf2:")):
-            return False  # an account that cannot log in (the system user)
-        return check_password_hash(self.password_hash, password)
+            return check_against_decoy(password)  # an account that cannot log in (the system user)
+        return bool(off_loop(check_password_hash, self.password_hash, password))
 
     @classmethod
     def by_username(cls, username: str) -> User | None:
@@ -38,6 +53,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         if "\x00" in username:  # no stored name has one, and PostgreSQL refuses it in a query
             return None
         return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
+
+    @classmethod
+    def by_skeleton(cls, skeleton: str) -> User | None:
+        """A user whose name has this UTS #39 skeleton (looks like a name with it), if any."""
+        return db.session.scalar(select(cls).where(cls.skeleton == skeleton).limit(1))
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

@@ -11,22 +11,38 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, request, session
+from flask import Flask, current_app, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from chat import fanout, live
 from chat.decorators import socket_event
 from chat.domain import joining, rooms
-from chat.domain.errors import BAD_REQUEST, NOT_FOUND, ChatError
+from chat.domain.errors import BAD_REQUEST, ChatError
 from chat.extensions import socketio
 from chat.fanout import emit, following
-from chat.internals import is_pending_disconnect
+from chat.internals import close_transport_later, is_pending_disconnect
 from chat.live import SocketState
 from chat.rooms.payloads import bool_field, seq_field, text_field
-from chat.rooms.sockets import Ack, acknowledged, current_sid, joined_room, stop_typing, this_socket
+from chat.rooms.sockets import (
+    Ack,
+    acknowledged,
+    current_sid,
+    joined_room,
+    spend_budget,
+    stop_typing,
+    this_socket,
+)
+from chat.security import client_address
 
 log = logging.getLogger("parley.socket")
+
+# Long enough for a refused client to read why (its pending poll, or the WebSocket), then closed.
+REFUSED_TRANSPORT_SECONDS = 1.0
+# The shortest time between two typing: true of one user in one room that leave the server.
+TYPING_RELAY_SECONDS = 1.0
+TOO_MANY_FOR_USER = "Too many open connections for this user; close some tabs."
+TOO_MANY_FROM_ADDRESS = "Too many open connections from this address; try again later."
 
 
 def depart(sid: str, state: SocketState, slug: str) -> None:
@@ -38,6 +54,13 @@ def depart(sid: str, state: SocketState, slug: str) -> None:
         emit.presence_changed(slug, state.username, False)
 
 
+def refuse(reason: str, why: str) -> ConnectionRefusedError:
+    """A refused connect: logged, and its transport closed soon after the client reads ``why``."""
+    log.info("connect refused: %s (sid %s, %s)", reason, current_sid(), client_address())
+    close_transport_later(socketio.server, current_sid(), REFUSED_TRANSPORT_SECONDS)
+    return ConnectionRefusedError(why)
+
+
 @socket_event("connect")
 def on_connect(_auth: object = None) -> Ack | None:
     """A browser or script connects with its session cookie; anonymous connections are refused."""
@@ -45,19 +68,19 @@ def on_connect(_auth: object = None) -> Ack | None:
         # Not a new connection: the client emitted an event named "connect" on a live one.
         return ChatError(BAD_REQUEST, "Unknown event 'connect'.").ack()
     if not current_user.is_authenticated:
-        log.info("connect refused: no session (sid %s, %s)", current_sid(), request.remote_addr)
-        raise ConnectionRefusedError("Log in first: this connection has no valid session.")
-    registry = live.sockets()
-    if registry.count_for(current_user.id) >= current_app.config["MAX_SOCKETS_PER_USER"]:
-        log.info("connect refused: %s has too many sockets", current_user.username)
-        raise ConnectionRefusedError("Too many open connections for this user; close some tabs.")
-    registry.connected(current_sid(), current_user.id, current_user.username)
+        raise refuse("no session", "Log in first: this connection has no valid session.")
+    registry, config, address = live.sockets(), current_app.config, client_address()
+    if registry.count_for(current_user.id) >= config["MAX_SOCKETS_PER_USER"]:
+        raise refuse(f"{current_user.username} has too many sockets", TOO_MANY_FOR_USER)
+    if registry.count_from(address) >= config["MAX_SOCKETS_PER_ADDRESS"]:
+        raise refuse("too many sockets from this address", TOO_MANY_FROM_ADDRESS)
+    registry.connected(current_sid(), current_user.id, current_user.username, address)
     following.start(current_sid(), current_user.id, rooms.member_slugs(current_user))
     fanout.upkeep().ensure_running()
     login_id = session.get("login")
     if isinstance(login_id, str):  # so that logging out ends this socket too
         join_room(emit.login_channel(login_id))
-    log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), request.remote_addr)
+    log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), address)
     return None
 
 
@@ -110,8 +133,8 @@ def on_leave(payload: dict[str, Any]) -> Ack:
     slug = text_field(payload, "room")
     state = this_socket()
     if slug not in state.rooms:
-        if rooms.find_room(slug) is None:
-            raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
+        if not rooms.visible(current_user, slug):
+            raise rooms.not_found(slug)
         return {}
     depart(current_sid(), state, slug)
     if rooms.is_member(slug, current_user):  # the sidebar follows the room again
@@ -129,13 +152,43 @@ def on_typing(payload: dict[str, Any]) -> Ack:
     state = this_socket()
     if typing:
         state.typing_in.add(slug)
-        emit.typing_changed(slug, state.username, True, skip_sid=current_sid())
+        relay_typing(current_app._get_current_object(), current_sid(), state, slug)  # type: ignore[attr-defined]
     else:
         stop_typing(state, slug)
     return {}
 
 
+def relay_typing(app: Flask, sid: str, state: SocketState, slug: str) -> None:
+    """Tell the room ``state``'s user types: now, or (once) when their second is over.
+
+    At most one ``typing: true`` a second per user and room leaves; one that
+    comes too soon is not lost but sent when the second is over, if the
+    socket still types then. A client renews every 3 s, so nobody waits.
+    """
+    if live.throttles().typing.allow(f"{state.user_id}:{slug}"):
+        state.typing_told.add(slug)
+        emit.typing_changed(slug, state.username, True, skip_sid=sid)
+    elif slug not in state.typing_waiting:
+        state.typing_waiting.add(slug)
+        socketio.start_background_task(_relay_later, app, socketio.server, sid, state, slug)
+
+
+def _relay_later(app: Flask, server: object, sid: str, state: SocketState, slug: str) -> None:
+    socketio.sleep(TYPING_RELAY_SECONDS)
+    if socketio.server is not server:  # the app was built again meanwhile (tests build many)
+        return
+    with app.app_context():
+        state.typing_waiting.discard(slug)
+        if slug in state.typing_in and live.sockets().get(sid) is state:
+            relay_typing(app, sid, state, slug)
+
+
 @socket_event("*")
 def on_unknown(event: str, *_args: object) -> Ack:
-    """Any other event gets a clear refusal, never a dropped connection."""
+    """Any other event gets a clear refusal (from the same budget), never a dropped connection."""
+    try:
+        if current_user.is_authenticated:
+            spend_budget(event)
+    except ChatError as refusal:
+        return refusal.ack()
     return ChatError(BAD_REQUEST, f"Unknown event {event!r}.").ack()

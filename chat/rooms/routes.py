@@ -7,15 +7,21 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from chat.decorators import login_required
-from chat.domain import messages, rooms
+from chat.domain import directs, messages, rooms
 from chat.domain.errors import ChatError
 from chat.models import Room
 from chat.rooms import bp
 from chat.rooms.forms import AddMemberForm, MessageForm, NewRoomForm
 
+# The room page lists this many members (and the reader); /r/<slug>/members pages through the rest.
+MEMBERS_ON_PAGE = 100
+MEMBERS_PER_PAGE = 100
+# Far past any real list; bounds the OFFSET a request can ask for.
+MAX_PAGE = 10_000
+
 
 def readable_room(slug: str) -> Room:
-    """The room for the page, or 404/403 as the contract says."""
+    """The room for the page, or 404: for an unknown room and for one this user may not see alike."""
     try:
         return rooms.room_for(current_user, slug)
     except ChatError as refusal:
@@ -33,13 +39,14 @@ def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, in
     # shows in what is rendered, so the page's script can resume from it with since_rev.
     last_rev = room.last_rev
     window = messages.window(room, **bounds)
-    members = rooms.members_with_presence(room)
+    members = rooms.members_with_presence(room, limit=MEMBERS_ON_PAGE, including=current_user)
     return (
         render_template(
             "rooms/room.html",
             room=room,
             page=window,
             members=members,
+            members_total=room.member_count(),
             last_seq=room.last_seq,
             last_rev=last_rev,
             message_form=forms.get("message_form") or MessageForm(formdata=None),
@@ -81,7 +88,17 @@ def index() -> Response | tuple[str, int]:
             return redirect(url_for("rooms.room", slug=room.slug))
     elif form.is_submitted():
         status = 400
-    return render_template("rooms/list.html", rooms=rooms.visible_rooms(current_user), form=form), status
+    search = (request.args.get("q") or "").strip()[:80]
+    listing = rooms.visible_rooms(current_user, page=_page_argument(), search=search)
+    page = render_template("rooms/list.html", rooms=listing.rooms, listing=listing, search=search, form=form)
+    return page, status
+
+
+def _page_argument() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        abort(400, f"page is a number from 1 to {MAX_PAGE}.")
+    return int(raw)
 
 
 @bp.route("/r/<slug>")
@@ -127,12 +144,28 @@ def add_member(slug: str) -> Response | tuple[str, int]:
     return render_room(found, 400, member_form=form)
 
 
+@bp.route("/r/<slug>/members")
+@login_required
+def member_list(slug: str) -> str:
+    """Every member of a room, a page of them at a time (by name, after ``?after=``)."""
+    found = readable_room(slug)
+    after = request.args.get("after") or None
+    members = rooms.members_with_presence(found, limit=MEMBERS_PER_PAGE + 1, after=after)
+    return render_template(
+        "rooms/members.html",
+        room=found,
+        members=members[:MEMBERS_PER_PAGE],
+        members_total=found.member_count(),
+        has_next=len(members) > MEMBERS_PER_PAGE,
+    )
+
+
 @bp.route("/dm/<username>", methods=["POST"])
 @login_required
 def direct(username: str) -> Response:
     """Open the one direct room with ``username`` (created the first time)."""
     try:
-        found = rooms.open_direct_room(current_user, username)
+        found = directs.open_direct_room(current_user, username)
     except ChatError as refusal:
         abort(refusal.http_status, refusal.message)
     return redirect(url_for("rooms.room", slug=found.slug))

@@ -1,7 +1,14 @@
-"""What every socket handler of rooms shares: the acknowledgement, this socket, its joined rooms.
+"""What every socket handler of rooms shares: the acknowledgement, the event budget, this socket, its joined rooms.
 
-``acknowledged`` owns the ack's shape, the event metrics and the rollback, so
-that each handler stays parse, authorize, call, answer.
+``acknowledged`` owns the ack's shape, the event metrics, the rollback and
+the budget, so that each handler stays parse, authorize, call, answer.
+
+**The budget.** Every event a user sends, on any of their sockets, spends
+tokens from one bucket (``EVENTS_BURST``, refilled at ``EVENTS_PER_SECOND``):
+most events one, ``join`` two, and ``join`` and ``history`` one more for every
+4,000 characters of messages they return, charged once the answer is known.
+An empty bucket is answered ``rate_limited``, before the payload is even
+read; the connection stays.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat import live, metrics
 from chat.domain import rooms
-from chat.domain.errors import FORBIDDEN, NOT_FOUND, NOT_JOINED, UNAVAILABLE, ChatError
+from chat.domain.errors import FORBIDDEN, NOT_JOINED, RATE_LIMITED, UNAVAILABLE, ChatError
 from chat.extensions import db
 from chat.fanout import emit
 from chat.live import SocketState
@@ -27,6 +34,12 @@ from chat.rooms.payloads import as_object
 log = logging.getLogger("parley.socket")
 
 Ack = dict[str, Any]
+
+# What an event costs before it runs; every other event costs one token.
+EVENT_COSTS = {"join": 2.0}
+# join and history pay one token more per this many characters of messages returned.
+CHARACTERS_PER_TOKEN = 4000
+OVER_BUDGET = "Too many requests from this account; slow down and retry in a moment."
 
 
 def acknowledged(handler: Callable[[dict[str, Any]], Ack]) -> Callable[..., Ack]:
@@ -46,11 +59,28 @@ def acknowledged(handler: Callable[[dict[str, Any]], Ack]) -> Callable[..., Ack]
     return answer
 
 
+def spend_budget(event: str) -> None:
+    """Take what ``event`` costs from this user's budget, or refuse with ``rate_limited``."""
+    if not live.throttles().events.take(current_user.id, EVENT_COSTS.get(event, 1.0)):
+        raise ChatError(RATE_LIMITED, OVER_BUDGET)
+
+
+def charge_for_size(ack: Ack) -> None:
+    """Charge the messages an answer carries, once it is known (the budget may go into debt)."""
+    carried = [*ack.get("messages", ()), *ack.get("changed", ())]
+    characters = sum(len(m.get("text", "")) + len(m.get("html", "")) for m in carried)
+    if characters >= CHARACTERS_PER_TOKEN:
+        live.throttles().events.take(current_user.id, characters // CHARACTERS_PER_TOKEN, into_debt=True)
+
+
 def _answer(handler: Callable[[dict[str, Any]], Ack], payload: object) -> Ack:
     try:
         if not current_user.is_authenticated:
             raise ChatError(FORBIDDEN, "Your session has ended; log in again.")
-        return {"ok": True, **handler(as_object(payload))}
+        spend_budget(handler.__name__.removeprefix("on_"))
+        ack = {"ok": True, **handler(as_object(payload))}
+        charge_for_size(ack)
+        return ack
     except ChatError as refusal:
         db.session.rollback()
         return refusal.ack()
@@ -82,16 +112,21 @@ def this_socket() -> SocketState:
 
 
 def joined_room(slug: str) -> Room:
-    """The room ``slug`` if this socket joined it, re-checking the user's access."""
+    """The room ``slug`` if this socket joined it, re-checking the user's access.
+
+    A room the user may not see is ``not_found`` before and after a join
+    alike: ``not_joined`` would say it exists.
+    """
     if slug not in this_socket().rooms:
-        if rooms.find_room(slug) is None:
-            raise ChatError(NOT_FOUND, f"There is no room {slug!r}.")
+        if not rooms.visible(current_user, slug):
+            raise rooms.not_found(slug)
         raise ChatError(NOT_JOINED, "Join the room on this connection first.")
     return rooms.room_for(current_user, slug)
 
 
 def stop_typing(state: SocketState, slug: str) -> None:
-    """End this socket's typing in ``slug``, telling the room if it was typing."""
-    if slug in state.typing_in:
-        state.typing_in.discard(slug)
+    """End this socket's typing in ``slug``, telling the room if it had been told it was typing."""
+    state.typing_in.discard(slug)
+    if slug in state.typing_told:
+        state.typing_told.discard(slug)
         emit.typing_changed(slug, state.username, False, skip_sid=current_sid())

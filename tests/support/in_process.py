@@ -36,6 +36,8 @@ def base_config(tmp_path: Any) -> dict[str, Any]:
         # Roomy enough for tests that post many messages; rate-limit tests set their own.
         "RATE_LIMIT_BURST": 1000,
         "RATE_LIMIT_PER_SECOND": 1000.0,
+        "EVENTS_BURST": 100_000,
+        "EVENTS_PER_SECOND": 100_000.0,
         "LOGIN_ATTEMPTS_BURST": 1000,
         "REGISTRATIONS_BURST": 1000,
     }
@@ -84,6 +86,17 @@ class Browser:
 
 # What the ``login`` fixture is: ``login(ada)`` gives ada's Browser.
 Login = Callable[[User], Browser]
+
+
+def sockets_in(slug: str, *browsers: Browser) -> list[SocketIOTestClient]:
+    """A new socket of each browser, joined to room ``slug``, its inbox emptied."""
+    socks = [browser.socket() for browser in browsers]
+    for sock in socks:
+        ack = call(sock, "join", {"room": slug})
+        assert ack["ok"], ack
+    for sock in socks:
+        sock.get_received()
+    return socks
 
 
 def call(sock: SocketIOTestClient, event: str, *args: Any) -> Any:
