@@ -3,13 +3,14 @@
 # non-root user. docs/deploy.md has the build and run commands;
 # tests/test_deploy_files.py keeps this file in step with the Procfile.
 
-# Stage 1: the browser's socket.io-client, exactly as package-lock.json lists
-# it (npm ci checks each package's integrity hash). Nothing else of Node.js
-# reaches the final image.
+# Stage 1: the browser's libraries (socket.io-client, Hotwire Turbo), exactly
+# as package-lock.json lists them (npm ci checks each package's integrity
+# hash; --omit=dev leaves out what only the tests use). Nothing else of
+# Node.js reaches the final image.
 FROM node:20.20.2-bookworm-slim AS browser-deps
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --ignore-scripts
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
 # Stage 2: the app.
 FROM python:3.11.7-slim-bookworm
@@ -38,6 +39,7 @@ COPY templates/ templates/
 COPY static/ static/
 COPY migrations/ migrations/
 COPY --from=browser-deps /build/node_modules/socket.io-client/ node_modules/socket.io-client/
+COPY --from=browser-deps /build/node_modules/@hotwired/turbo/ node_modules/@hotwired/turbo/
 
 # The code stays root's and read-only; the app may write only instance/.
 RUN mkdir instance && chown parley:parley instance

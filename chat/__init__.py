@@ -15,6 +15,7 @@ from chat.domain.snapshots import Snapshots
 from chat.extensions import csrf, db, migrate, socketio
 from chat.rooms import bp as rooms_bp
 from chat.search import bp as search_bp
+from chat.shell import bp as shell_bp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     cli.init_app(app)
     security.init_app(app)
-    for blueprint in (health.bp, assets.bp, auth.bp, rooms_bp, search_bp):
+    for blueprint in (health.bp, assets.bp, auth.bp, rooms_bp, search_bp, shell_bp):
         app.register_blueprint(blueprint)
     error_pages.register(app)
     if app.config["PRODUCTION"]:

@@ -67,7 +67,7 @@ def manifest() -> tuple[dict[str, Any], int, dict[str, str]]:
         "start_url": url_for("rooms.index"),
         "display": "standalone",
         "background_color": "#f5f6f8",
-        "theme_color": "#2f6fdf",
+        "theme_color": "#2459c4",
         "icons": [{"src": url_for("static", filename="icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     }
     return body, 200, {"Content-Type": "application/manifest+json"}

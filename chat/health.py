@@ -22,8 +22,10 @@ from chat.internals import queued_packets
 bp = Blueprint("health", __name__)
 log = logging.getLogger("parley.health")
 
-# The official socket.io-client, installed by npm from the lockfile (integrity-checked).
-SOCKETIO_CLIENT = Path("socket.io-client") / "dist"
+# Browser libraries installed by npm from the lockfile (integrity-checked), served from
+# node_modules: the official socket.io-client, and Hotwire Turbo (pages swapped in place).
+SOCKETIO_CLIENT = Path("socket.io-client") / "dist" / "socket.io.min.js"
+TURBO = Path("@hotwired") / "turbo" / "dist" / "turbo.es2017-esm.js"
 
 
 @bp.route("/healthz")
@@ -84,8 +86,19 @@ def refresh_live_gauges() -> None:
 @bp.route("/vendor/socket.io.min.js")
 def socketio_client() -> Response:
     """The official socket.io-client for the browser, from ``node_modules`` (``npm ci``)."""
-    directory = Path(current_app.config["VENDOR_DIR"]) / SOCKETIO_CLIENT
-    if not (directory / "socket.io.min.js").is_file():
-        log.error("socket.io-client missing in %s: run `npm ci`", directory)
+    return vendored(SOCKETIO_CLIENT)
+
+
+@bp.route("/vendor/turbo.js")
+def turbo() -> Response:
+    """Hotwire Turbo's ES module build, from ``node_modules`` (``npm ci``)."""
+    return vendored(TURBO)
+
+
+def vendored(path: Path) -> Response:
+    """A file of an npm package, cacheable for an hour; 404 (logged) if ``npm ci`` was not run."""
+    file = Path(current_app.config["VENDOR_DIR"]) / path
+    if not file.is_file():
+        log.error("%s missing in %s: run `npm ci`", path, current_app.config["VENDOR_DIR"])
         abort(404)
-    return send_from_directory(directory, "socket.io.min.js", max_age=3600)
+    return send_from_directory(file.parent, file.name, max_age=3600)

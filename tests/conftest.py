@@ -23,6 +23,9 @@ from chat.models import Room, User
 from tests.support.in_process import TABLES, Browser, Login, base_config, make_user, sockets_in
 from tests.support.services import scratch_postgres_database, sqlalchemy_url
 
+# The browser tests' fixtures (Chromium, the server, people, tabs) for every module that asks for them.
+pytest_plugins = ["tests.support.browser_fixtures"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def secret_key_from_the_environment() -> Iterator[None]:

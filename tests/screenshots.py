@@ -4,8 +4,9 @@
 
 It starts the Procfile's server on a SQLite database in a temporary folder,
 registers a small team through the real forms, lets them talk in
-design-review, opens the room for each of them and photographs maria's page
-while dev types. It writes docs/screenshots/room-375.png and room-1280.png
+design-review, has some of them write in other rooms and to maria directly
+(her sidebar shows those unread, a mention apart), opens the room for each of
+them and photographs maria's page while dev types. It writes docs/screenshots/room-375.png and room-1280.png
 and nothing else in the checkout. Not a test (pytest does not collect it): ``make test`` leaves the
 pictures alone, and tests/test_browser.py checks the layout they show.
 """
@@ -49,6 +50,14 @@ CONVERSATION = [
     ("maria", "Sounds good. dev, can you write the release note?"),
 ]
 PICTURES = ((PHONE, "room-375.png"), (DESKTOP, "room-1280.png"))
+# What waits for maria elsewhere: (author, room, private, text), and priya's direct message.
+ELSEWHERE = [
+    ("tom", "launch-plans", False, "Checklist for Thursday is in the doc."),
+    ("tom", "launch-plans", False, "@maria can you confirm the press date?"),
+    ("dev", "incident-42", True, "Postmortem draft is up, comments welcome."),
+    ("priya", "coffee-corner", False, "Cake in the kitchen 🎂"),
+]
+DIRECT = ("priya", "Lunch at 12 today?")
 
 
 def main() -> None:
@@ -69,6 +78,7 @@ def take(server: WebServer) -> None:
         slug = team["maria"].create_room(ROOM)
         for author, text in CONVERSATION:
             team[author].say(slug, text)
+        elsewhere(server, team)
         with sync_playwright() as playwright:
             chromium = launch_chromium(playwright)
             tabs = Tabs(chromium, server)
@@ -88,6 +98,25 @@ def take(server: WebServer) -> None:
     finally:
         for account in team.values():
             account.close()
+
+
+def elsewhere(server: WebServer, team: dict[str, Account]) -> None:
+    """Rooms maria belongs to with messages she has not read, and a direct message to her."""
+    maria = team["maria"]
+    made: set[str] = set()
+    for author, room, private, text in ELSEWHERE:
+        account = team[author]
+        if room not in made:
+            slug = account.create_room(room, private=private)
+            made.add(room)
+            if private:
+                account.post(f"/r/{slug}/members", {"username": "maria"})
+            else:
+                maria.http.get(f"{server.base_url}/r/{slug}")  # a member from now on
+        account.say(room, text)
+    author, text = DIRECT
+    opened = team[author].post(f"/dm/{maria.username}", {})
+    team[author].say(opened.headers["Location"].rsplit("/r/", 1)[1], text)
 
 
 if __name__ == "__main__":

@@ -383,7 +383,10 @@ def test_a_read_and_a_new_membership_reach_the_persons_sockets_on_every_instance
         planner = ResumingClient(first, owner_cookie, room=slug).connect()
         try:
             planner.send("first item", "plan-1")
-            sidebar.wait_event("activity", lambda e: e == {"room": slug, "last_seq": 1, "mention": False})
+            sidebar.wait_event(
+                "activity",
+                lambda e: e == {"room": slug, "last_seq": 1, "mention": False, "username": "owner"},
+            )
         finally:
             planner.close()
     finally:

@@ -34,6 +34,18 @@ def location(response: Any) -> str:
     )
 
 
+def refused_back(browser: Browser, response: Any, page: str) -> str:
+    """A refused form: redirected (303) back to ``page``, which shows the error once; the page's HTML."""
+    assert response.status_code == 303, (response.status_code, text_of(response)[:500])
+    assert urlsplit(str(response.headers["Location"])).path == page
+    shown = text_of(browser.http.get(page))
+    assert '<p class="error" role="alert">' in shown
+    assert '<p class="error" role="alert">' not in text_of(browser.http.get(page)), (
+        "shown once: a reload is clean"
+    )
+    return shown
+
+
 def login_next(response: Any) -> str:
     """The ``next`` of a redirect to the login page."""
     target = urlsplit(location(response))
@@ -513,17 +525,17 @@ def test_submitting_the_same_form_twice_stores_once(app: Flask, login: Login, ad
 @pytest.mark.parametrize("text", ["", "   \n "])
 @pytest.mark.usefixtures("general")
 def test_an_empty_message_is_refused_with_an_error(app: Flask, login: Login, ada: User, text: str) -> None:
-    response = send_form(login(ada), text, "empty-1")
-    assert response.status_code == 400
-    assert 'class="error" role="alert"' in text_of(response)
+    browser = login(ada)
+    refused_back(browser, send_form(browser, text, "empty-1"), "/r/general")
     assert stored_texts(app) == []
 
 
 @pytest.mark.usefixtures("general")
 def test_a_too_long_message_is_refused_with_an_error(app: Flask, login: Login, ada: User) -> None:
-    response = send_form(login(ada), "x" * 4001, "long-1")
-    assert response.status_code == 400
-    assert "at most 4000" in text_of(response)
+    browser = login(ada)
+    page = refused_back(browser, send_form(browser, "too long " + "x" * 4001, "long-1"), "/r/general")
+    assert "at most 4000" in page
+    assert "\ntoo long xxx" in page, "the text comes back in the box (its first 1000 characters)"
     assert stored_texts(app) == []
 
 
@@ -538,9 +550,7 @@ def test_the_message_form_is_rate_limited_but_a_retry_is_not(app_config: dict[st
         browser = Browser(app, "ada")
         assert location(send_form(browser, "one", "rl-1")).startswith("/r/general")
         assert location(send_form(browser, "two", "rl-2")).startswith("/r/general")
-        refused = send_form(browser, "three", "rl-3")
-        assert refused.status_code == 429
-        assert 'class="error" role="alert"' in text_of(refused)
+        assert "three</textarea>" in refused_back(browser, send_form(browser, "three", "rl-3"), "/r/general")
         assert location(send_form(browser, "one", "rl-1")).startswith("/r/general")
         assert sorted(stored_texts(app)) == ["one", "two"]
     finally:
@@ -590,10 +600,11 @@ def test_a_non_member_cannot_add_anyone(app: Flask, login: Login, ada: User, eve
 
 def test_adding_an_unknown_user_shows_an_error(app: Flask, login: Login, ada: User) -> None:
     slug = private_room(app, ada, "Secret")
-    response = login(ada).post_form(f"/r/{slug}/members", {"username": "nobody"}, token_from=f"/r/{slug}")
-    assert response.status_code in (200, 400, 404)
-    assert "There is no user" in text_of(response)
-    assert "nobody" in text_of(response)
+    browser = login(ada)
+    response = browser.post_form(f"/r/{slug}/members", {"username": "nobody"}, token_from=f"/r/{slug}")
+    page = refused_back(browser, response, f"/r/{slug}")
+    assert "There is no user" in page
+    assert 'value="nobody"' in page
     assert member_names(app, slug) == {"ada"}
 
 
@@ -648,10 +659,11 @@ def test_a_direct_room_with_yourself_is_400(app: Flask, login: Login, ada: User,
 
 
 @pytest.mark.usefixtures("bob")
-def test_a_direct_room_is_not_opened_by_a_get(app: Flask, login: Login, ada: User) -> None:
-    assert login(ada).http.get("/dm/bob").status_code == 405
+def test_a_link_opens_a_direct_room_too(app: Flask, login: Login, ada: User) -> None:
+    opened = location(login(ada).http.get("/dm/bob"))
+    assert opened == location(login(ada).post_form("/dm/bob", {}))
     with app.app_context():
-        assert db.session.query(Room).count() == 0
+        assert [f"/r/{room.slug}" for room in db.session.scalars(db.select(Room))] == [opened]
 
 
 @pytest.mark.usefixtures("bob")

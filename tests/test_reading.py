@@ -100,7 +100,9 @@ def test_activity_reaches_members_sockets_that_have_not_joined_the_room_and_no_o
     for sock in (bob_in_room, bob_elsewhere, eve_sock):
         sock.get_received()
     seq = post(ada_sock, "hello")
-    assert received(bob_elsewhere, "activity") == [{"room": general.slug, "last_seq": seq, "mention": False}]
+    assert received(bob_elsewhere, "activity") == [
+        {"room": general.slug, "last_seq": seq, "mention": False, "username": "ada"}
+    ]
     assert received(bob_in_room, "activity") == [], "the open room gets the message itself"
     assert received(eve_sock, "activity") == []
     ok(call(bob_in_room, "leave", {"room": general.slug}))
@@ -125,7 +127,9 @@ def test_a_mention_reaches_the_person_named_and_is_counted_until_read(
     )
     assert '<span class="mention" data-user="bob">@Bob</span>' in ack["message"]["html"]
     assert "@nobody" in ack["message"]["html"]
-    assert {"room": general.slug, "last_seq": 1, "mention": True} in received(bob_sock, "activity")
+    assert {"room": general.slug, "last_seq": 1, "mention": True, "username": "ada"} in received(
+        bob_sock, "activity"
+    )
     assert unread(app, bob) == reading.Unread(1, 1)
     post(ada_sock, "no mention here")
     assert unread(app, bob) == reading.Unread(2, 1)
@@ -166,6 +170,38 @@ def test_an_edit_adds_and_removes_mentions_and_a_deletion_clears_them(
     assert unread(app, bob).mentions == 0
 
 
+def test_the_authors_other_sockets_hear_whose_message_it_was(
+    login: Login, ada: User, general: Room, random_room: Room
+) -> None:
+    """Posting moved the author's mark: their sidebars see it was theirs and count it read, with no other emit."""
+    ada_sidebar = login(ada).socket()
+    ok(call(ada_sidebar, "join", {"room": random_room.slug}))
+    ada_sock = login(ada).socket()
+    ok(call(ada_sock, "join", {"room": general.slug}))
+    ok(call(ada_sidebar, "join", {"room": general.slug}))
+    ok(call(ada_sidebar, "leave", {"room": general.slug}))
+    ada_sidebar.get_received()
+    seq = post(ada_sock, "mine")
+    assert received(ada_sidebar, "activity") == [
+        {"room": general.slug, "last_seq": seq, "mention": False, "username": "ada"}
+    ]
+    assert received(ada_sidebar, "read") == []
+
+
+def test_a_direct_room_opened_with_someone_appears_on_both_peoples_sockets(
+    login: Login, ada: User, bob: User
+) -> None:
+    bob_sock, ada_other_tab = login(bob).socket(), login(ada).socket()
+    response = login(ada).post_form("/dm/bob", {})
+    slug = response.headers["Location"].rsplit("/r/", 1)[1]
+    for sock in (bob_sock, ada_other_tab):
+        assert received(sock, "activity") == [{"room": slug, "last_seq": 0, "mention": False}]
+    ada_sock = login(ada).socket()
+    ok(call(ada_sock, "join", {"room": slug}))
+    post(ada_sock, "hi", room=slug)
+    assert [a["last_seq"] for a in received(bob_sock, "activity")] == [1], "followed from the start"
+
+
 def test_someone_added_to_a_room_hears_of_it_on_their_open_sockets(
     app: Flask, login: Login, ada: User, bob: User
 ) -> None:
@@ -182,4 +218,6 @@ def test_someone_added_to_a_room_hears_of_it_on_their_open_sockets(
     assert received(bob_sock, "activity") == [{"room": slug, "last_seq": 0, "mention": False}]
     ok(call(ada_sock, "join", {"room": slug}))
     post(ada_sock, "welcome", room=slug)
-    assert received(bob_sock, "activity") == [{"room": slug, "last_seq": 1, "mention": False}]
+    assert received(bob_sock, "activity") == [
+        {"room": slug, "last_seq": 1, "mention": False, "username": "ada"}
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -125,7 +126,11 @@ def test_no_page_has_inline_script(login: Login, ada: User) -> None:
     page = login(ada).http.get("/r/general").get_data(as_text=True)
     assert "<script>" not in page
     assert "onclick=" not in page
-    assert '<script src="/vendor/socket.io.min.js">' in page
+    assert '<script defer src="/vendor/socket.io.min.js"></script>' in page
+    assert (
+        re.findall(r"<script(?! (?:defer )?src=| type=\"module\" src=| type=\"application/json\")", page)
+        == []
+    )
 
 
 def create_test_app(config: dict[str, Any]) -> Flask:

@@ -197,7 +197,8 @@ def send(
 
 def _broadcast(posted: Posted, skip_sid: str | None = None) -> None:
     emit.message_stored(posted.payload, skip_sid=skip_sid)
-    emit.message_activity(posted.payload["room"], posted.payload["seq"], list(posted.mentioned))
+    message = posted.payload
+    emit.message_activity(message["room"], message["seq"], list(posted.mentioned), message["username"])
 
 
 def _message_token(author: User) -> Callable[[], None]:

@@ -67,14 +67,20 @@ def unread_by_room(user: User) -> dict[int, Unread]:
         .join(Room, Room.id == Membership.room_id)
         .where(Membership.user_id == user.id)
     ).all()
-    mentions = dict(
-        db.session.execute(
+    mentions = unread_mentions(user)
+    return {room_id: Unread(max(int(unread), 0), int(mentions.get(room_id, 0))) for room_id, unread in marks}
+
+
+def unread_mentions(user: User) -> dict[int, int]:
+    """How many mentions of ``user`` lie beyond their read mark, by room id (rooms with none left out)."""
+    return {
+        int(room_id): int(count)
+        for room_id, count in db.session.execute(
             select(Mention.room_id, func.count())
             .join(
                 Membership, (Membership.room_id == Mention.room_id) & (Membership.user_id == Mention.user_id)
             )
             .where(Mention.user_id == user.id, Mention.seq > Membership.last_read_seq)
             .group_by(Mention.room_id)
-        ).all()
-    )
-    return {room_id: Unread(max(int(unread), 0), int(mentions.get(room_id, 0))) for room_id, unread in marks}
+        )
+    }

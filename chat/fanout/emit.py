@@ -51,20 +51,18 @@ def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None
     socketio.emit("message", message, to=channel(message["room"]), skip_sid=skip_sid)
 
 
-def message_activity(slug: str, last_seq: int, mentioned: list[int]) -> None:
-    """A message was stored in ``slug``: members' sockets elsewhere update their counts.
+def message_activity(slug: str, last_seq: int, mentioned: list[int], author: str) -> None:
+    """A message by ``author`` was stored in ``slug``: members' sockets elsewhere update their counts.
 
     One emit reaches every member's socket that has not joined the room (they
     follow its activity channel); each mentioned member's sockets also get
-    ``mention: true``.
+    ``mention: true``. ``username`` names the author, whose own other tabs
+    count the room read up to it (posting moved their mark) without another emit.
     """
-    socketio.emit(
-        "activity", {"room": slug, "last_seq": last_seq, "mention": False}, to=activity_channel(slug)
-    )
+    activity = {"room": slug, "last_seq": last_seq, "mention": False, "username": author}
+    socketio.emit("activity", activity, to=activity_channel(slug))
     for user_id in mentioned:
-        socketio.emit(
-            "activity", {"room": slug, "last_seq": last_seq, "mention": True}, to=user_channel(user_id)
-        )
+        socketio.emit("activity", {**activity, "mention": True}, to=user_channel(user_id))
 
 
 def message_activity_for(user_id: int, slug: str, last_seq: int) -> None:

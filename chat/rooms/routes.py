@@ -7,10 +7,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from chat.decorators import login_required
-from chat.domain import directs, messages, rooms
+from chat.domain import directs, messages, reading, rooms
 from chat.domain.errors import ChatError
 from chat.models import Room
-from chat.rooms import bp
+from chat.rooms import bp, failed_forms, layout
 from chat.rooms.forms import AddMemberForm, MessageForm, NewRoomForm
 
 # The room page lists this many members (and the reader); /r/<slug>/members pages through the rest.
@@ -28,8 +28,8 @@ def readable_room(slug: str) -> Room:
         abort(refusal.http_status)
 
 
-def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, int]:
-    """The room page with a stretch of its messages and its members; forms given keep their input and errors.
+def render_room(room: Room) -> str:
+    """The room page with a stretch of its messages and its members, and a form that failed, if one did.
 
     The stretch is the newest messages, or the one asked for by ``?before=``,
     ``?after=`` or ``?around=`` (a seq): links that work without JavaScript.
@@ -38,21 +38,22 @@ def render_room(room: Room, status: int = 200, **forms: object) -> tuple[str, in
     # The room's rev is read before its messages, as a join reads it: every change up to it
     # shows in what is rendered, so the page's script can resume from it with since_rev.
     last_rev = room.last_rev
+    read_mark = reading.read_mark(room, current_user)
     window = messages.window(room, **bounds)
-    members = rooms.members_with_presence(room, limit=MEMBERS_ON_PAGE, including=current_user)
-    return (
-        render_template(
-            "rooms/room.html",
-            room=room,
-            page=window,
-            members=members,
-            members_total=room.member_count(),
-            last_seq=room.last_seq,
-            last_rev=last_rev,
-            message_form=forms.get("message_form") or MessageForm(formdata=None),
-            member_form=forms.get("member_form") or AddMemberForm(formdata=None),
-        ),
-        status,
+    shown = [m.to_dict() for m in window.messages]
+    return render_template(
+        "rooms/room.html",
+        room=room,
+        page=window,
+        shown=shown,
+        placed_messages=layout.lay_out(shown, read_mark, current_user.username),
+        originals={m["seq"]: m for m in shown},
+        read_mark=read_mark,
+        members=rooms.members_with_presence(room, limit=MEMBERS_ON_PAGE, including=current_user),
+        members_total=room.member_count(),
+        last_seq=room.last_seq,
+        last_rev=last_rev,
+        **failed_forms.take(room.slug, message_form=MessageForm, member_form=AddMemberForm),
     )
 
 
@@ -90,7 +91,10 @@ def index() -> Response | tuple[str, int]:
         status = 400
     search = (request.args.get("q") or "").strip()[:80]
     listing = rooms.visible_rooms(current_user, page=_page_argument(), search=search)
-    page = render_template("rooms/list.html", rooms=listing.rooms, listing=listing, search=search, form=form)
+    unread = reading.unread_by_room(current_user)
+    page = render_template(
+        "rooms/list.html", rooms=listing.rooms, listing=listing, search=search, unread=unread, form=form
+    )
     return page, status
 
 
@@ -103,7 +107,7 @@ def _page_argument() -> int:
 
 @bp.route("/r/<slug>")
 @login_required
-def room(slug: str) -> tuple[str, int]:
+def room(slug: str) -> str:
     """A room: the last 50 messages (escaped by the template), members, the message form."""
     found = readable_room(slug)
     if found.is_public:
@@ -113,35 +117,41 @@ def room(slug: str) -> tuple[str, int]:
 
 @bp.route("/r/<slug>/messages", methods=["POST"])
 @login_required
-def post(slug: str) -> Response | tuple[str, int]:
-    """The message form without JavaScript: stored and broadcast like a socket message."""
+def post(slug: str) -> Response:
+    """The message form without JavaScript: stored and broadcast like a socket message.
+
+    Refused, it goes back to the room with the error and the text kept
+    (post/redirect/get: reloading the page never sends the form again).
+    """
     found = readable_room(slug)
     form = MessageForm()
     if not form.validate_on_submit():
-        return render_room(found, 400, message_form=form)
+        return failed_forms.back(found.slug, "message_form", form.text.data, form.text.errors)
     try:
         posted = messages.send(found, current_user, form.text.data or "", form.client_id.data or "")
     except ChatError as refusal:
-        form.text.errors = [*form.text.errors, refusal.message]
-        return render_room(found, refusal.http_status, message_form=form)
+        return failed_forms.back(found.slug, "message_form", form.text.data, [refusal.message])
     return redirect(url_for("rooms.room", slug=found.slug) + f"#m{posted.message.seq}")
 
 
 @bp.route("/r/<slug>/members", methods=["POST"])
 @login_required
-def add_member(slug: str) -> Response | tuple[str, int]:
-    """A member of a private room adds someone by username."""
+def add_member(slug: str) -> Response:
+    """A member of a private room adds someone by username (back to the room, with an error if refused)."""
     found = readable_room(slug)
+    if found.kind != "private":  # no page offers this form: a plain refusal
+        abort(400, "Members are added to private rooms only.")
     form = AddMemberForm()
-    if form.validate_on_submit():
-        try:
-            invitee = rooms.add_member(found, current_user, form.username.data or "")
-        except ChatError as refusal:
-            form.username.errors = [*form.username.errors, refusal.message]
-            return render_room(found, refusal.http_status, member_form=form)
-        flash(f"{invitee.username} is now a member.")
-        return redirect(url_for("rooms.room", slug=found.slug))
-    return render_room(found, 400, member_form=form)
+    if not form.validate_on_submit():
+        return failed_forms.back(found.slug, "member_form", form.username.data, form.username.errors)
+    try:
+        invitee = rooms.add_member(found, current_user, form.username.data or "")
+    except ChatError as refusal:
+        if refusal.http_status == 403:
+            abort(403, refusal.message)
+        return failed_forms.back(found.slug, "member_form", form.username.data, [refusal.message])
+    flash(f"{invitee.username} is now a member.")
+    return redirect(url_for("rooms.room", slug=found.slug))
 
 
 @bp.route("/r/<slug>/members")
@@ -160,10 +170,10 @@ def member_list(slug: str) -> str:
     )
 
 
-@bp.route("/dm/<username>", methods=["POST"])
+@bp.route("/dm/<username>", methods=["GET", "POST"])
 @login_required
 def direct(username: str) -> Response:
-    """Open the one direct room with ``username`` (created the first time)."""
+    """Open the one direct room with ``username`` (created the first time); a link does it as well as a form."""
     try:
         found = directs.open_direct_room(current_user, username)
     except ChatError as refusal:

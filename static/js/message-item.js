@@ -12,6 +12,7 @@
 import { fromTemplate, setEdited, setTime } from './dom.js';
 import { reactionChips } from './reactions.js';
 import { quoteParts } from './quotes.js';
+import { mentionsMe } from './mentions.js';
 
 // The plain text of a message's html, for quotes: parsed into an inert
 // <template>, where nothing loads or runs.
@@ -46,6 +47,9 @@ export function fillMessage(li, m, ctx) {
   const rendered = typeof m.html === 'string';
   if (rendered) text.innerHTML = m.html;   // server-sanitised, see above
   else text.textContent = String(m.text);
+  // The reader's own mentions stand out, as the server renders them (templates/rooms/_items.html).
+  li.classList.toggle('mentions-me', rendered && mentionsMe(m.html, ctx.me));
+  for (const mention of text.querySelectorAll('.mention')) mention.classList.toggle('me', mention.dataset.user === ctx.me);
   text.classList.toggle('plain', !rendered);
   text.hidden = deleted;
   part('tombstone').hidden = !deleted;

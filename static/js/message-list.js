@@ -1,10 +1,15 @@
 /*
  * The message list (#messages): stored messages in seq order, each drawn by
  * message-item.js, and the scrolling rules. Messages being sent (pending-view.js)
- * come after the stored ones, always last.
+ * come after the stored ones, always last. A message may have dividers just
+ * above it (<li data-before="seq">): the day it begins, and "new messages" at
+ * the reader's first unread; layout.js decides, on the reader's clock, where
+ * days begin and which messages continue their author's run.
  */
 
+import { fromTemplate } from './dom.js';
 import { fillMessage, fillQuote, messageItem } from './message-item.js';
+import { dayLabel, placement } from './layout.js';
 
 const NEAR_BOTTOM_PX = 80;
 
@@ -28,6 +33,7 @@ export class MessageList {
       this.#items.set(m.seq, li);
       fillMessage(li, m, this.ctx);
     }
+    for (const seq of this.#items.keys()) this.#layOut(seq);
   }
 
   // Draws a message the timeline has just taken: new, or a newer rev of one shown.
@@ -39,9 +45,53 @@ export class MessageList {
       const li = messageItem(m, this.ctx);
       this.#items.set(m.seq, li);
       const next = this.timeline.nextAbove(m.seq);
-      this.el.insertBefore(li, next ? this.#items.get(next) : this.el.querySelector(':scope > li:not([data-seq])'));
+      this.el.insertBefore(li, next ? this.#topOf(next) : this.el.querySelector(':scope > li.message:not([data-seq])'));
+      this.#layOut(m.seq);
+      if (next) this.#layOut(next);
     }
     this.refreshQuotes(m.seq);
+  }
+
+  // The "new messages" divider above `seq`, unless one is shown already (it stays
+  // where the reader's unread began while they are on the page).
+  markUnread(seq) {
+    if (this.el.querySelector(':scope > .unread-divider') || !this.#items.has(seq)) return;
+    const divider = fromTemplate('unread-divider-template');
+    divider.dataset.before = String(seq);
+    this.el.insertBefore(divider, this.#items.get(seq));
+    this.#layOut(seq);
+  }
+
+  // The first of the dividers above `seq`'s item, or the item.
+  #topOf(seq) {
+    let top = this.#items.get(seq);
+    while (top.previousElementSibling && top.previousElementSibling.dataset.before === String(seq)) {
+      top = top.previousElementSibling;
+    }
+    return top;
+  }
+
+  // Whether `seq` begins a day (its divider) and continues its author's run.
+  #layOut(seq) {
+    const li = this.#items.get(seq);
+    const m = this.timeline.get(seq);
+    if (!li || !m) return;
+    const unread = this.el.querySelector(':scope > .unread-divider');
+    const dividedByUnread = Boolean(unread) && unread.dataset.before === String(seq);
+    const { day, continued } = placement(this.timeline.prevBelow(seq), m, { dividedByUnread });
+    li.classList.toggle('continued', continued);
+    let divider = this.el.querySelector(':scope > .day-divider[data-before="' + seq + '"]');
+    if (!day) {
+      if (divider) divider.remove();
+      return;
+    }
+    if (!divider) {
+      divider = fromTemplate('day-divider-template');
+      divider.id = 'd' + seq;
+      divider.dataset.before = String(seq);
+      this.el.insertBefore(divider, this.#topOf(seq));
+    }
+    divider.querySelector('span').textContent = dayLabel(day);
   }
 
   // The quotes of replies to `seq`, after its original changed or arrived.

@@ -1,5 +1,6 @@
 /*
- * "Load older messages" (#load-older): asks `history {before: oldest}` and puts
+ * "Load older messages" (#load-older, a link to ?before=<oldest> that works
+ * without script): asks `history {before: oldest}` instead and puts
  * the page above what is shown, keeping the reader's place. The button goes once
  * seq 1 is shown or the server says there is nothing older. Jumping to an older
  * message (jump.js) loads through the same function.
@@ -16,9 +17,9 @@ export function wireLoadOlder(button, { timeline, messages, fetchBefore, absorb,
   let loading = null;   // the page on its way: a second ask waits for it
 
   async function fetchPage(limit) {
-    button.disabled = true;
+    button.setAttribute('aria-disabled', 'true');
     const ack = await fetchBefore(timeline.oldest, limit);
-    button.disabled = false;
+    button.removeAttribute('aria-disabled');
     if (!ack.ok) {
       onError(errorText(ack, 'Could not load older messages.'));
       return false;
@@ -26,6 +27,7 @@ export function wireLoadOlder(button, { timeline, messages, fetchBefore, absorb,
     messages.keepingPosition(() => absorb(ack.messages));
     timeline.olderLoaded(ack.has_more);
     if (!timeline.canLoadOlder()) button.hidden = true;
+    button.search = '?before=' + timeline.oldest;   // opened in a new tab, it still shows what is older
     return true;
   }
 
@@ -38,6 +40,9 @@ export function wireLoadOlder(button, { timeline, messages, fetchBefore, absorb,
     return loading;
   }
 
-  button.addEventListener('click', () => load());
+  button.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    load();
+  });
   return load;
 }

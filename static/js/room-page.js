@@ -1,10 +1,12 @@
 /*
- * Entry point of the room page (/r/<slug>): live updates over Socket.IO on top of
- * the server-rendered page, which works without this script (messages rendered
- * by the server, a plain form that posts). This file only wires the parts
- * together: the rules live in timeline.js, revs.js, outbox.js, gaps.js,
- * typing.js, session.js and originals.js (no DOM), the drawing in the views,
- * and what changes messages (edit, delete, react, reply, jump) in room-changes.js.
+ * The room page (/r/<slug>) while it is shown: live updates over the shell's
+ * Socket.IO connection on top of the server-rendered page, which works without
+ * this script (messages rendered by the server, a plain form that posts).
+ * mountRoom() wires the parts together and returns what takes them apart again
+ * when Turbo shows another page; the connection stays (app.js). The rules live in
+ * timeline.js, revs.js, outbox.js, gaps.js, typing.js, session.js, reading.js,
+ * drafts.js and originals.js (no DOM), the drawing in the views, and what changes
+ * messages (edit, delete, react, reply, jump) in room-changes.js.
  */
 
 import { byId } from './dom.js';
@@ -15,80 +17,86 @@ import { Originals } from './originals.js';
 import { GapRepair } from './gaps.js';
 import { Outbox } from './outbox.js';
 import { OwnTyping, Typists, typingText } from './typing.js';
-import { writeSeen } from './seen.js';
+import { ReadMarker } from './reading.js';
+import { readDraft, writeDraft } from './drafts.js';
+import { mentionsMe } from './mentions.js';
+import { Listeners } from './listeners.js';
 import { Session } from './session.js';
 import { MessageList } from './message-list.js';
 import { PendingView } from './pending-view.js';
 import { MemberList } from './members.js';
 import { Notices } from './notices.js';
 import { Composer } from './composer.js';
+import { MentionPicker } from './mention-picker.js';
 import { wireLoadOlder } from './older.js';
 import { wireChanges } from './room-changes.js';
 
-const root = byId('room');
-const ROOM = root.dataset.room;
-const ME = root.dataset.username;
+// shell: { read(room, mark), seen(room, seq), mentioned(message), announce(text) }
+// from app.js. Returns unmount().
+export function mountRoom(root, socket, shell) {
+  const ROOM = root.dataset.room;
+  const ME = root.dataset.username;
+  const listeners = new Listeners();
+  const timeline = new Timeline(ROOM, {
+    lastSeq: toSeq(root.dataset.lastSeq),
+    firstSeq: toSeq(root.dataset.firstSeq),
+    hasOlder: root.dataset.hasMore === 'true',
+  });
+  // The page was rendered with every change up to this rev (read before its messages).
+  const revs = new RevTracker(toSeq(root.dataset.lastRev));
+  const marker = new ReadMarker(toSeq(root.dataset.readSeq));
+  const notices = new Notices(root, byId('connection'), byId('send-error'));
+  let session = null;
+  const online = () => Boolean(session && session.online());
 
-const timeline = new Timeline(ROOM, {
-  lastSeq: toSeq(root.dataset.lastSeq),
-  firstSeq: toSeq(root.dataset.firstSeq),
-  hasOlder: root.dataset.hasMore === 'true',
-});
-// The page was rendered with every change up to this rev (read before its messages).
-const revs = new RevTracker(toSeq(root.dataset.lastRev));
-const notices = new Notices(root, byId('connection'), byId('send-error'));
+  // Quotes of messages older than what is loaded: fetched once the room is joined.
+  const originals = new Originals(timeline, {
+    fetchOne: async (seq) => {
+      const ack = await request(socket, 'history', { room: ROOM, before: seq + 1, limit: 1 });
+      const m = ack.ok && Array.isArray(ack.messages) ? ack.messages[0] : null;
+      if (m) revs.note(m.rev);
+      return m;
+    },
+    onArrived: (seq) => messages.refreshQuotes(seq),
+    isOnline: online,
+  });
+  const messages = new MessageList(byId('messages'), timeline, { me: ME, quoteOf: (seq) => originals.quoteOf(seq) });
+  messages.adopt(pageMessages(timeline));
+  openAtTheRightPlace(messages, listeners);
 
-let socket = null;    // once live
-let session = null;
-const online = () => Boolean(session && session.online());
-
-// Quotes of messages older than what is loaded: fetched once the room is joined.
-const originals = new Originals(timeline, {
-  fetchOne: async (seq) => {
-    const ack = await request(socket, 'history', { room: ROOM, before: seq + 1, limit: 1 });
-    const m = ack.ok && Array.isArray(ack.messages) ? ack.messages[0] : null;
-    if (m) revs.note(m.rev);
-    return m;
-  },
-  onArrived: (seq) => messages.refreshQuotes(seq),
-  isOnline: online,
-});
-const messages = new MessageList(byId('messages'), timeline, { me: ME, quoteOf: (seq) => originals.quoteOf(seq) });
-
-messages.adopt(pageMessages());   // room-seen.js has marked these seen already
-// A link to one message (a search result, a quote without script) shows it; else the newest.
-const target = toSeq((/^#m(\d+)$/.exec(window.location.hash) || [])[1]);
-if (messages.itemOf(target)) {
-  messages.reveal(target);
-  // The browser scrolls to the #m<seq> anchor too, to the top of the list, until the page
-  // has loaded: center it again then.
-  if (document.readyState !== 'complete') window.addEventListener('load', () => messages.reveal(target), { once: true });
-} else {
-  messages.scrollToBottom();
-}
-
-if (typeof window.io === 'function') goLive(window.io);
-// Else the client library did not load: the page stays a plain, working form.
-else notices.connection('offline', 'offline: live updates unavailable, reload to see new messages');
-
-// The message objects the server rendered the list from (the same wire form as the socket's).
-function pageMessages() {
-  try {
-    const list = JSON.parse(byId('page-messages').textContent);
-    return Array.isArray(list) ? list.filter((m) => timeline.accepts(m)) : [];
-  } catch (e) {
-    return [];   // the list is still shown; only its messages stay unknown to the timeline
-  }
-}
-
-function goLive(io) {
-  // WebSocket first so several server processes need no sticky sessions; fall back to polling.
-  socket = io({ transports: ['websocket', 'polling'], tryAllTransports: true });
   const members = new MemberList(byId('members'), byId('members-count'), ME);
   const typingEl = byId('typing');
   const typists = new Typists((names) => {
     typingEl.textContent = typingText(names);
   });
+
+  // The room is read up to what it shows while it is in a visible tab, at the bottom.
+  function markRead() {
+    if (!online()) return;
+    const seq = marker.target({
+      visible: document.visibilityState === 'visible',
+      atBottom: messages.nearBottom(),
+      newest: timeline.contiguous,
+    });
+    if (!seq) return;
+    marker.asking(seq);
+    request(socket, 'read', { room: ROOM, seq }).then((ack) => {
+      if (!ack.ok) return marker.failed(seq);
+      marker.moved(ack.last_read_seq);
+      shell.read(ROOM, marker.mark);
+    });
+  }
+  let scrollPending = false;
+  listeners.on(messages.el, 'scroll', () => {
+    if (scrollPending) return;
+    scrollPending = true;
+    requestAnimationFrame(() => {
+      scrollPending = false;
+      markRead();
+    });
+  });
+  listeners.on(document, 'visibilitychange', markRead);
+  listeners.on(window, 'focus', markRead);
 
   const gaps = new GapRepair({
     timeline,
@@ -115,6 +123,8 @@ function goLive(io) {
     onSent(entry, message) {
       if (!timeline.accepts(message)) return;
       absorb([message]);
+      marker.moved(message.seq);   // posting marks the room read up to one's message
+      shell.read(ROOM, marker.mark);
       messages.scrollToBottom();   // the sender wants to see their own message
       gaps.note();                 // others' messages may lie between ours and what we hold
     },
@@ -154,7 +164,18 @@ function goLive(io) {
         changes.shown(m);
       }
     }
-    writeSeen(ME, ROOM, timeline.contiguous);
+    shell.seen(ROOM, timeline.contiguous);
+  }
+
+  // A message from someone else, live: announced to screen readers (history never
+  // is), a mention of the reader notified if they are not looking, and the
+  // "new messages" divider put above it if the room is not being read.
+  function arrived(m) {
+    if (m.username === ME) return;
+    shell.announce(m.username + ': ' + (m.text || ''));
+    if (mentionsMe(m.html, ME)) shell.mentioned(m);
+    const reading = document.visibilityState === 'visible' && messages.nearBottom();
+    if (!reading && m.seq > marker.mark) messages.markUnread(m.seq);
   }
 
   const ownTyping = new OwnTyping((typing) => {
@@ -163,43 +184,64 @@ function goLive(io) {
     return true;
   });
 
-  socket.on('message', (m) => {
+  listeners.on(socket, 'message', (m) => {
     if (!timeline.accepts(m)) return;   // other rooms and malformed events are ignored
+    const fresh = !timeline.get(m.seq);
     messages.keepingBottom(() => absorb([m]));
+    if (fresh) arrived(m);
     typists.drop(m.username);
     gaps.note();
+    markRead();
   });
 
-  socket.on('message_changed', (m) => {
+  listeners.on(socket, 'message_changed', (m) => {
     if (!timeline.accepts(m)) return;
     messages.keepingBottom(() => absorb([m], { changes: true }));
     gaps.note();
   });
 
-  socket.on('typing', (ev) => {
+  listeners.on(socket, 'typing', (ev) => {
     if (!ev || ev.room !== ROOM || typeof ev.username !== 'string' || ev.username === ME) return;
     typists.set(ev.username, ev.typing);
   });
 
-  socket.on('presence', (ev) => {
+  listeners.on(socket, 'presence', (ev) => {
     if (!ev || ev.room !== ROOM || typeof ev.username !== 'string') return;
     members.set(ev.username, ev.online);
     if (!ev.online) typists.drop(ev.username);
   });
 
-  new Composer(form, textarea, {
+  // Another tab or device read the room: this page's mark follows.
+  listeners.on(socket, 'read', (ev) => {
+    if (ev && ev.room === ROOM) marker.moved(ev.last_read_seq);
+  });
+
+  // The draft of this room comes back, and is kept as it is typed (unless the
+  // server brought back a refused text).
+  if (!textarea.value) textarea.value = readDraft(ME, ROOM);
+  const picker = new MentionPicker(byId('mention-picker'), textarea, {
+    me: ME,
+    names: () => Array.from(document.querySelectorAll('#members li[data-username]'), (li) => li.dataset.username),
+  });
+  const composer = new Composer(form, textarea, {
     onSend(text) {
       notices.clearError();
       ownTyping.stop();
+      writeDraft(ME, ROOM, '');
       outbox.send(text, changes.takeReply());
       messages.scrollToBottom();
     },
-    onInput: (hasText) => ownTyping.input(hasText),
+    onInput(hasText) {
+      ownTyping.input(hasText);
+      writeDraft(ME, ROOM, textarea.value);
+    },
     onEditLast: () => changes.editLast(),
     onEscape: () => changes.cancelReply(),
   });
+  composer.fit();
+  textarea.focus({ preventScroll: true });   // a room opens ready to write in
 
-  session = new Session(socket, ROOM, { timeline, revs }, {
+  session = new Session(socket, ROOM, { timeline, revs, listeners }, {
     onStatus: (kind, text) => notices.connection(kind, text),
     onRefused: (message) => notices.error(message),
     onStartOver: () => window.location.reload(),   // start over from what the server has
@@ -210,9 +252,11 @@ function goLive(io) {
         absorb(ack.changed, { changes: true });   // what changed while away, each once
       });
       timeline.noteLastSeq(ack.last_seq);
+      marker.moved(ack.last_read_seq);
       gaps.afterJoin(ack.has_more);
       outbox.resume();
       originals.fetchWanted();
+      markRead();
     },
     onLeft() {
       outbox.disconnected();
@@ -221,7 +265,43 @@ function goLive(io) {
       typists.clear();
     },
   });
+  notices.connection(socket.connected ? 'connecting' : 'reconnecting', socket.connected ? 'connecting…' : 'reconnecting…');
+  session.start();
 
-  window.parley = { socket, timeline, revs, outbox };   // for tests and for debugging in the console
-  notices.connection('connecting', 'connecting…');
+  window.parley = { socket, timeline, revs, outbox, marker };   // for tests and for debugging in the console
+  return function unmount() {
+    ownTyping.stop();
+    session.close();
+    listeners.clear();
+    picker.close();
+    if (window.parley && window.parley.timeline === timeline) delete window.parley;
+  };
+}
+
+// The message objects the server rendered the list from (the same wire form as the socket's).
+function pageMessages(timeline) {
+  try {
+    const list = JSON.parse(byId('page-messages').textContent);
+    return Array.isArray(list) ? list.filter((m) => timeline.accepts(m)) : [];
+  } catch (e) {
+    return [];   // the list is still shown; only its messages stay unknown to the timeline
+  }
+}
+
+// A link to one message (a search result, a quote without script) shows it; else
+// the first unread, under its divider; else the newest.
+function openAtTheRightPlace(messages, listeners) {
+  const target = toSeq((/^#m(\d+)$/.exec(window.location.hash) || [])[1]);
+  const divider = byId('unread-divider');
+  if (messages.itemOf(target)) {
+    messages.reveal(target);
+    // The browser scrolls to the #m<seq> anchor too, to the top of the list, until the page
+    // has loaded: center it again then.
+    if (document.readyState !== 'complete') listeners.on(window, 'load', () => messages.reveal(target));
+  } else if (divider) {
+    messages.scrollToBottom();
+    if (!messages.nearBottom()) divider.scrollIntoView({ block: 'start' });
+  } else {
+    messages.scrollToBottom();
+  }
 }

@@ -11,6 +11,7 @@
  */
 
 import { request, errorText } from './request.js';
+import { Listeners } from './listeners.js';
 
 const JOIN_TIMEOUT_MS = 10000;
 const MAX_JOIN_DELAY_MS = 30000;
@@ -28,16 +29,33 @@ export class Session {
   // onRefused(message) when the server will not have us; onStartOver() when what
   // the page holds cannot be brought up to date: the room's history is shorter
   // than it (a restored database), or more changed while away than a join lists.
-  constructor(socket, room, { timeline, revs }, hooks) {
+  // listeners (listeners.js): the socket's listeners go with the page; the socket
+  // may already be connected (the shell's, kept across pages), then it joins at once.
+  constructor(socket, room, { timeline, revs, listeners = new Listeners() }, hooks) {
     Object.assign(this, { socket, room, timeline, revs }, hooks);
-    socket.on('connect', () => this.join());
-    socket.on('disconnect', (reason) => this.#dropped(reason));
-    socket.on('connect_error', (err) => {
+    listeners.on(socket, 'connect', () => this.join());
+    listeners.on(socket, 'disconnect', (reason) => this.#dropped(reason));
+    listeners.on(socket, 'connect_error', (err) => {
       // socket.active: the manager keeps retrying (network trouble). Otherwise the
       // server refused us (the session ended, say) and retrying cannot help.
       if (socket.active) this.onStatus('reconnecting', 'reconnecting…');
       else this.onStatus('offline', 'offline: ' + ((err && err.message) || 'connection refused') + '. Log in again, then reload.');
     });
+  }
+
+  // A page shown on a connection that is already up joins at once.
+  start() {
+    if (this.socket.connected) this.join();
+  }
+
+  // The page goes (another one is shown): no more joins; the socket leaves the room,
+  // so that its activity reaches this tab's sidebar again. The connection stays.
+  close() {
+    this.#generation += 1;
+    clearTimeout(this.#retryTimer);
+    this.closed = true;
+    if (this.joined && this.socket.connected) request(this.socket, 'leave', { room: this.room });
+    this.joined = false;
   }
 
   // Joined on a live connection: events for the room may be sent.
@@ -46,6 +64,7 @@ export class Session {
   }
 
   async join() {
+    if (this.closed) return;
     const generation = ++this.#generation;
     clearTimeout(this.#retryTimer);
     this.joined = false;
@@ -92,7 +111,7 @@ export class Session {
       // The server closed us on purpose; socket.io will not retry by itself. Try once more shortly.
       this.onStatus('reconnecting', 'disconnected by the server, reconnecting…');
       setTimeout(() => {
-        if (!this.socket.connected) this.socket.connect();
+        if (!this.closed && !this.socket.connected) this.socket.connect();
       }, SERVER_DISCONNECT_RETRY_MS);
     } else {
       this.onStatus('reconnecting', 'reconnecting…');

@@ -90,6 +90,12 @@ export class Timeline {
     return i < this.#seqs.length ? this.#seqs[i] : null;
   }
 
+  // The held message just below `seq`, or null: what a message follows in the list.
+  prevBelow(seq) {
+    const i = this.#indexAbove(seq - 1) - 1;
+    return i >= 0 ? this.#bySeq.get(this.#seqs[i]) : null;
+  }
+
   // The lowest seq on the page: the lowest held, else the one the server rendered.
   get oldest() {
     return this.#seqs.length ? this.#seqs[0] : this.firstRendered;

@@ -1,0 +1,91 @@
+"""The app shell's sidebar: the rooms and direct conversations a person is in, with what is unread.
+
+Counts come from the read marks (``chat.domain.reading``): unread is the
+room's ``last_seq`` less the member's ``last_read_seq``, mentions are those
+recorded for them beyond it. Three queries, whatever the number of rooms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from chat.domain import reading
+from chat.extensions import db
+from chat.models import Membership, Room, User
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One room of the sidebar as its member sees it."""
+
+    slug: str
+    name: str
+    kind: str
+    label: str  # what the sidebar shows: the room's name, or the other people of a direct room
+    last_seq: int
+    last_read_seq: int
+    mentions: int
+
+    @property
+    def unread(self) -> int:
+        """Messages beyond the member's read mark (never their own: posting moves it)."""
+        return max(self.last_seq - self.last_read_seq, 0)
+
+
+@dataclass(frozen=True)
+class Sidebar:
+    """Rooms (public and private) and direct conversations, each sorted by what they show."""
+
+    rooms: list[Entry]
+    directs: list[Entry]
+
+    @property
+    def mentions(self) -> int:
+        """Unread mentions in every room together (the tab's title shows them)."""
+        return sum(entry.mentions for entry in self.rooms + self.directs)
+
+
+def sidebar_of(user: User) -> Sidebar:
+    """What ``user``'s sidebar shows, with the counts as they stand."""
+    rows = db.session.execute(
+        select(Room.id, Room.slug, Room.name, Room.kind, Room.last_seq, Membership.last_read_seq)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(Membership.user_id == user.id)
+    ).all()
+    mentions = reading.unread_mentions(user)
+    others = _others_in_direct_rooms(user, [row.id for row in rows if row.kind == "direct"])
+    entries = [
+        Entry(
+            slug=row.slug,
+            name=row.name,
+            kind=row.kind,
+            label=", ".join(others.get(row.id, [])) or row.name,
+            last_seq=row.last_seq,
+            last_read_seq=row.last_read_seq,
+            mentions=mentions.get(row.id, 0),
+        )
+        for row in rows
+    ]
+    entries.sort(key=lambda entry: entry.label.lower())
+    return Sidebar(
+        rooms=[entry for entry in entries if entry.kind != "direct"],
+        directs=[entry for entry in entries if entry.kind == "direct"],
+    )
+
+
+def _others_in_direct_rooms(user: User, room_ids: list[int]) -> dict[int, list[str]]:
+    """The usernames of everyone but ``user`` in each of the direct rooms ``room_ids``."""
+    if not room_ids:
+        return {}
+    others: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        select(Membership.room_id, User.username)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.room_id.in_(room_ids), Membership.user_id != user.id)
+        .order_by(func.lower(User.username))
+    )
+    for room_id, username in rows:
+        others.setdefault(room_id, []).append(username)
+    return others
