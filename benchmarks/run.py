@@ -9,7 +9,7 @@ Targets (servers):
   parley-eventlet  ``ASYNC_MODE=eventlet python app.py`` on the same database
   parley-cluster   two instances of the Procfile command (deploy/cluster.py's Cluster) sharing a
                    PostgreSQL database and a Redis queue; clients split across the instances
-  reference        the Node socket.io 4.8 server of /work/shared/bench (ref-node/server.js)
+  reference        bare socket.io 4.8 on Node (benchmarks/reference/server.js, its own lockfile)
   bare-gevent      benchmarks/bare_server.py under the same gunicorn worker as Parley
   bare-eventlet    benchmarks/bare_server.py under eventlet (``python bare_server.py``)
 
@@ -136,6 +136,13 @@ def children(pid: int) -> list[int]:
             if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
                 out.append(int(entry.name))
     return out
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as results files name it: relative to this checkout when inside it (results files are
+    published, and a path of the machine that ran them means nothing to a reader)."""
+    path = path.resolve()
+    return str(path.relative_to(HERE.parent)) if path.is_relative_to(HERE.parent) else str(path)
 
 
 def pinned(cmd: list[str]) -> list[str]:
@@ -314,15 +321,12 @@ class ReferenceServer(Server):
 
     def start(self) -> None:
         ref = self.bench.o.reference_dir
-        if not (ref / "node_modules" / "socket.io").exists():
-            log(f"preparing the reference server in {ref} (copy of /work/shared/bench + npm ci)")
-            if not ref.exists():
-                shutil.copytree(self.bench.o.reference_src, ref)
-                subprocess.run(["chmod", "-R", "u+w", str(ref)], check=True)
+        if not (ref / "node_modules" / "socket.io").exists():  # make bench installs it; a bare run.py too
+            log(f"installing the reference server's packages in {ref} (npm ci)")
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ref, check=True, timeout=300)
         port = free_port()
         env = dict(os.environ, PORT=str(port))
-        self.proc = self.popen([self.bench.node, "ref-node/server.js"], env, ref)
+        self.proc = self.popen([self.bench.node, "server.js"], env, ref)
         self.urls = [f"http://127.0.0.1:{port}"]
         self.proc.wait_until_serving(
             self.urls[0] + "/socket.io/?EIO=4&transport=polling", 30, any_status=True
@@ -879,7 +883,7 @@ def table(doc: dict[str, Any]) -> str:
 def merge(paths: list[Path], app_dir: Path, publish: bool, max_foreign: float = 0.3) -> None:
     """More runs per median on a noisy machine: pool several results files of one checkout."""
     docs = [json.loads(p.read_text()) for p in paths]
-    used = [(p, d) for p, d in zip(paths, docs, strict=True) if Path(d["meta"]["app_dir"]) == app_dir]
+    used = [(p, d) for p, d in zip(paths, docs, strict=True) if d["meta"]["app_dir"] == shown_path(app_dir)]
     runs = [r for _p, d in used for r in d["runs"]]
 
     # Drop runs that other processes disturbed (this machine is shared), unless that would leave
@@ -966,8 +970,12 @@ def main() -> None:
         help="CPUs for the two instances and Redis (default: the server CPU; 0,1 = both)",
     )
     parser.add_argument("--app-dir", type=Path, default=HERE.parent, help="the Parley checkout to run")
-    parser.add_argument("--reference-src", type=Path, default=Path("/work/shared/bench"))
-    parser.add_argument("--reference-dir", type=Path, default=Path("/tmp/bench-ref"))
+    parser.add_argument(
+        "--reference-dir",
+        type=Path,
+        default=HERE / "reference",
+        help="the Node reference server (server.js, package-lock.json)",
+    )
     parser.add_argument(
         "--postgres", default=os.environ.get("PARLEY_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
     )
@@ -1008,7 +1016,7 @@ def main() -> None:
         "started": stamp,
         "quick": options.quick,
         "runs_each": runs,
-        "app_dir": str(options.app_dir),
+        "app_dir": shown_path(options.app_dir),
         "git": git.stdout.strip(),
         "git_dirty": bool(
             subprocess.run(
