@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from typing import IO, Any
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -10,6 +13,31 @@ from chat.domain import accounts, messages, rooms
 from chat.domain.errors import NOT_FOUND, ChatError
 
 SEED_ROOMS = ("general", "random")
+log = logging.getLogger("parley.cli")
+
+
+def say(line: str) -> None:
+    """What a command did: a line on stdout, or with LOG_FORMAT=json a JSON line on stderr."""
+    if current_app.config["LOG_FORMAT"] == "json":
+        log.info(line)
+    else:
+        click.echo(line)
+
+
+class Refusal(click.ClickException):
+    """Why a command did nothing: click's "Error: ..." line, or with LOG_FORMAT=json a JSON line."""
+
+    def __init__(self, refusal: ChatError) -> None:
+        super().__init__(refusal.message)
+        self.as_json = current_app.config["LOG_FORMAT"] == "json"  # shown after the app context ends
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Write the one line (click calls this before it exits with 1)."""
+        if self.as_json:
+            log.error(self.message)
+        else:
+            super().show(file)
+
 
 # AppGroup runs each command inside an application context.
 rooms_cli = AppGroup("rooms", help="Create, seed and delete rooms.")
@@ -21,7 +49,7 @@ def seed_rooms() -> None:
     """Create the default public rooms; running it again changes nothing."""
     for name in SEED_ROOMS:
         room, created = rooms.ensure_room(name)
-        click.echo(f"{'created' if created else 'exists '} /r/{room.slug}")
+        say(f"{'created' if created else 'exists '} /r/{room.slug}")
 
 
 @rooms_cli.command("create")
@@ -36,8 +64,8 @@ def create_room(name: str, private: bool, members: tuple[str, ...]) -> None:
         for person in people:
             rooms.admit(room, person)
     except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
-    click.echo(f"created {room.kind} room /r/{room.slug}")
+        raise Refusal(refusal) from refusal
+    say(f"created {room.kind} room /r/{room.slug}")
 
 
 @rooms_cli.command("delete")
@@ -51,8 +79,8 @@ def delete_room(slug: str) -> None:
     try:
         room = rooms.delete_room(slug)
     except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
-    click.echo(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
+        raise Refusal(refusal) from refusal
+    say(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
 
 
 @users_cli.command("create")
@@ -63,8 +91,8 @@ def create_user(username: str, password: str) -> None:
     try:
         user = accounts.register_user(username, password)
     except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
-    click.echo(f"created user {user.username}")
+        raise Refusal(refusal) from refusal
+    say(f"created user {user.username}")
 
 
 @click.command("announce")
@@ -79,13 +107,13 @@ def announce(room: str, text: str) -> None:
             raise ChatError(NOT_FOUND, f"There is no room {room!r}.")
         posted = messages.announce(found, text)
     except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
+        raise Refusal(refusal) from refusal
     live = (
         "delivered live"
         if current_app.config["REDIS_URL"]
         else "stored (no REDIS_URL: clients see it when they next load the room)"
     )
-    click.echo(f"announced in /r/{found.slug} as seq {posted.message.seq}, {live}")
+    say(f"announced in /r/{found.slug} as seq {posted.message.seq}, {live}")
 
 
 def init_app(app: Flask) -> None:
