@@ -7,6 +7,10 @@
 Targets (servers):
   parley           the Procfile's web command (gunicorn, one gevent-websocket worker) on SQLite
   parley-eventlet  ``ASYNC_MODE=eventlet python app.py`` on the same database
+  parley-simple-websocket
+                   the Procfile's command under gunicorn's plain gevent worker, python-engineio's
+                   WebSocket on simple-websocket instead of gevent-websocket (the candidate to
+                   replace it: benchmarks/candidates/simple_websocket/sitecustomize.py)
   parley-cluster   two instances of the Procfile command (deploy/cluster.py's Cluster) sharing a
                    PostgreSQL database and a Redis queue; clients split across the instances
   reference        bare socket.io 4.8 on Node (benchmarks/reference/server.js, its own lockfile)
@@ -42,7 +46,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from deploy.cluster import Cluster, ensure_database
-from deploy.launcher import GroupProcess, WebProcess, free_port, python_command, server_environment
+from deploy.launcher import (
+    GroupProcess,
+    WebProcess,
+    free_port,
+    python_command,
+    server_environment,
+    web_command,
+)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -67,7 +78,14 @@ S1 = {
     "rate": 10,
     "duration": 20,
     "quick_duration": 6,
-    "targets": ["parley", "reference", "parley-eventlet", "bare-gevent", "bare-eventlet"],
+    "targets": [
+        "parley",
+        "reference",
+        "parley-simple-websocket",
+        "parley-eventlet",
+        "bare-gevent",
+        "bare-eventlet",
+    ],
 }
 S2 = {
     "clients": 1000,
@@ -196,6 +214,7 @@ class Bench:
         factory: dict[str, Callable[[], Server]] = {
             "parley": lambda: ParleyServer(self, "gunicorn", extra_env),
             "parley-eventlet": lambda: ParleyServer(self, "eventlet", extra_env),
+            "parley-simple-websocket": lambda: ParleyServer(self, "simple-websocket", extra_env),
             "reference": lambda: ReferenceServer(self),
             "bare-gevent": lambda: BareServer(self, "gevent", extra_env),
             "bare-eventlet": lambda: BareServer(self, "eventlet"),
@@ -281,9 +300,15 @@ class Server:
             self.proc.stop()
 
 
+WEBSOCKET_WORKER = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
+SIMPLE_WEBSOCKET = HERE / "candidates" / "simple_websocket"
+
+
 class ParleyServer(Server):
+    """Parley on SQLite: ``gunicorn`` (the Procfile), ``eventlet`` (app.py) or ``simple-websocket``."""
+
     def __init__(self, bench: Bench, runtime: str, extra_env: dict[str, str] | None) -> None:
-        self.name = "parley" if runtime == "gunicorn" else "parley-eventlet"
+        self.name = {"gunicorn": "parley", "eventlet": "parley-eventlet"}.get(runtime, f"parley-{runtime}")
         super().__init__(bench)
         self.runtime = runtime
         self.extra_env = extra_env or {}
@@ -293,16 +318,19 @@ class ParleyServer(Server):
         b.prepare_sqlite()
         env = b.parley_env(self.extra_env)
         command = None  # the Procfile's web command
-        if self.runtime != "gunicorn":
+        if self.runtime == "eventlet":
             b.run_py(["-m", "flask", "--app", "app", "rooms", "seed"], env)
             env["ASYNC_MODE"] = "eventlet"
             command = python_command("app.py")
+        elif self.runtime == "simple-websocket":
+            command = web_command(b.app_dir).replace(WEBSOCKET_WORKER, "gevent")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SIMPLE_WEBSOCKET), env.get("PYTHONPATH")]))
         server = WebProcess(
             free_port(), env, self.log_path, command=command, root=b.app_dir, wrapper=pinned([])
         )
         self.proc = server.start(timeout=90)
         self.urls = [server.url]
-        if self.runtime == "gunicorn":
+        if self.runtime != "eventlet":
             deadline = time.monotonic() + 10
             while not children(self.proc.pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -310,7 +338,7 @@ class ParleyServer(Server):
 
     def pids(self) -> list[int]:
         assert self.proc is not None
-        if self.runtime == "gunicorn":
+        if self.runtime != "eventlet":
             return children(self.proc.pid)[:1]  # the one worker (the master only supervises)
         return [self.proc.pid]
 
@@ -703,6 +731,7 @@ def plot(summary: dict[str, Any], path: Path, quick: bool) -> None:
         "parley": "tab:blue",
         "reference": "tab:orange",
         "parley-eventlet": "tab:cyan",
+        "parley-simple-websocket": "tab:red",
         "bare-gevent": "tab:green",
         "bare-eventlet": "tab:olive",
         "parley-cluster": "tab:purple",
