@@ -17,7 +17,7 @@ reach-ins (gunicorn's gevent worker, gevent's pywsgi, gevent-websocket) are in
 | ``FrameWritingHandler`` | gevent-websocket 0.10.1 | ``WebSocket.raw_write`` writes every frame; ``WebSocketHandler.upgrade_websocket`` sets ``self.websocket`` |
 | ``install_frame_writer``, ``on_sigterm`` | gunicorn 27.0.1 | the gevent worker builds its servers from ``server_class`` and ``wsgi_handler`` after ``post_worker_init``, and exits once their pools are empty; ``handle_exit`` is its SIGTERM handler |
 | ``close_transport_later`` | python-socketio 5.18.1, python-engineio 4.15.1 | ``manager.eio_sid_from_sid`` still knows a refused socket while its connect handler runs; then as ``abort_transport`` |
-| ``GuardedHandler``, ``WorkerShutdown`` | gevent 26.9.0, gevent-websocket 0.10.1 | pywsgi reads each request's head in ``read_requestline`` (an empty line ends the connection) then ``read_request`` and hands a client error to ``_handle_client_error``; ``close()`` of a server stops accepting and closes its listener; gevent-websocket upgrades in ``upgrade_websocket`` before the app runs, and hands a request it did not upgrade to the app as plain HTTP |
+| ``GuardedHandler``, ``WorkerShutdown`` | gevent 26.9.0, gevent-websocket 0.10.1 | pywsgi reads each request's head in ``read_requestline`` (an empty line ends the connection) then ``read_request`` and hands a client error to ``_handle_client_error``; ``close()`` of a server stops accepting and closes its listener, and ``pool.join(timeout)`` waits for its connections; gevent-websocket upgrades in ``upgrade_websocket`` before the app runs, and hands a request it did not upgrade to the app as plain HTTP |
 """
 
 from __future__ import annotations
