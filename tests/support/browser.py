@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 
@@ -51,6 +51,13 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
+class Site(Protocol):
+    """Where pages and forms are served: a ``WebServer``, or one instance of a cluster."""
+
+    @property
+    def base_url(self) -> str: ...
+
+
 class WebServer(ServerProcess):
     """The Procfile's ``web:`` command on 127.0.0.1:<free port>, SQLite in ``workdir``.
 
@@ -77,7 +84,7 @@ class WebServer(ServerProcess):
 class Account(FormSession):
     """A user registered through the real /register form of ``server``, with their own HTTP session."""
 
-    def __init__(self, server: WebServer, username: str | None = None) -> None:
+    def __init__(self, server: Site, username: str | None = None) -> None:
         super().__init__(server.base_url)
         self.server = server
         self.username = username or unique("u")
@@ -116,7 +123,7 @@ class Account(FormSession):
 
 
 @contextlib.contextmanager
-def accounts(server: WebServer, *prefixes: str) -> Iterator[list[Account]]:
+def accounts(server: Site, *prefixes: str) -> Iterator[list[Account]]:
     made: list[Account] = []
     try:
         for prefix in prefixes:
@@ -130,7 +137,7 @@ def accounts(server: WebServer, *prefixes: str) -> Iterator[list[Account]]:
 class Tabs:
     """Opens pages in fresh contexts (one per user, so cookies and localStorage are their own)."""
 
-    def __init__(self, browser: Browser, server: WebServer) -> None:
+    def __init__(self, browser: Browser, server: Site) -> None:
         self.browser, self.server = browser, server
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
