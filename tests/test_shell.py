@@ -2,7 +2,7 @@
 
 One server (SQLite, no Redis) and one Chromium per module, as in
 tests/test_browser.py; fresh people per test. The cross-instance case (two
-processes on Redis) is at the end, with its own servers.
+processes on Redis and PostgreSQL) is tests/test_shell_cluster.py.
 """
 
 from __future__ import annotations
