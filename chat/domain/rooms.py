@@ -188,8 +188,12 @@ def admit(room: Room, user: User) -> bool:
     return admit_id(room, user.id)
 
 
-def admit_id(room: Room, user_id: int) -> bool:
-    """Make user ``user_id`` a member of ``room``; True if they were not one yet. Idempotent."""
+def admit_id(room: Room, user_id: int, *, tell: bool = True) -> bool:
+    """Make user ``user_id`` a member of ``room``; True if they were not one yet. Idempotent.
+
+    Their sockets follow the room at once; ``tell`` sends them its ``activity`` now (a caller
+    about to broadcast a message there passes False: the message's own activity tells them).
+    """
     member = select(Membership.id).where(Membership.room_id == room.id, Membership.user_id == user_id)
     if db.session.scalar(member) is not None:
         return False
@@ -201,7 +205,8 @@ def admit_id(room: Room, user_id: int) -> bool:
         db.session.rollback()
         return False
     following.follow(user_id, room.slug)
-    emit.message_activity_for(user_id, room.slug, room.last_seq)
+    if tell:
+        emit.message_activity_for(user_id, room.slug, room.last_seq)
     return True
 
 

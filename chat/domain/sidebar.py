@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from chat.domain import reading
+from chat.domain.rooms import DIRECT_PREFIX, DIRECT_SLUG_RE
 from chat.extensions import db
 from chat.models import Membership, Room, User
 
@@ -55,7 +56,7 @@ def sidebar_of(user: User) -> Sidebar:
         .where(Membership.user_id == user.id)
     ).all()
     mentions = reading.unread_mentions(user)
-    others = _others_in_direct_rooms(user, [row.id for row in rows if row.kind == "direct"])
+    others = _others_in_direct_rooms(user, {row.id: row.slug for row in rows if row.kind == "direct"})
     entries = [
         Entry(
             slug=row.slug,
@@ -75,17 +76,37 @@ def sidebar_of(user: User) -> Sidebar:
     )
 
 
-def _others_in_direct_rooms(user: User, room_ids: list[int]) -> dict[int, list[str]]:
-    """The usernames of everyone but ``user`` in each of the direct rooms ``room_ids``."""
-    if not room_ids:
+def _others_in_direct_rooms(user: User, slugs: dict[int, str]) -> dict[int, list[str]]:
+    """The usernames of everyone but ``user`` in each of the direct rooms ``slugs`` (by room id).
+
+    The other person of a two-person room is read from its slug: they become a
+    member only with its first message, but the opener's sidebar names them at once.
+    """
+    if not slugs:
         return {}
-    others: dict[int, list[str]] = {}
-    rows = db.session.execute(
-        select(Membership.room_id, User.username)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.room_id.in_(room_ids), Membership.user_id != user.id)
-        .order_by(func.lower(User.username))
+    expected = {room_id: _people_in_slug(slug) - {user.id} for room_id, slug in slugs.items()}
+    members = db.session.execute(
+        select(Membership.room_id, Membership.user_id).where(
+            Membership.room_id.in_(list(slugs)), Membership.user_id != user.id
+        )
     )
-    for room_id, username in rows:
-        others.setdefault(room_id, []).append(username)
-    return others
+    for room_id, user_id in members:
+        expected[room_id].add(user_id)
+    wanted = set().union(*expected.values())
+    names: dict[int, str] = {}
+    if wanted:
+        for user_id, username in db.session.execute(
+            select(User.id, User.username).where(User.id.in_(wanted))
+        ):
+            names[user_id] = username
+    return {
+        room_id: sorted((names[i] for i in ids if i in names), key=str.lower)
+        for room_id, ids in expected.items()
+    }
+
+
+def _people_in_slug(slug: str) -> set[int]:
+    """The user ids a two-person direct room's slug names (``dm-<low>-<high>``); none for other slugs."""
+    if not DIRECT_SLUG_RE.fullmatch(slug):
+        return set()
+    return {int(part) for part in slug.removeprefix(DIRECT_PREFIX).split("-")}
