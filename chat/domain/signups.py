@@ -15,9 +15,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from chat.config import SIGNUP_MODES
 from chat.domain import accounts, people, rooms
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
-from chat.config import SIGNUP_MODES
 from chat.extensions import db
 from chat.models import Invite, Room, SiteSetting, User, utcnow
 from chat.models.time import aware_utc
