@@ -168,6 +168,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # The Host values this app answers to (None: any); others get 400 before anything runs.
         "TRUSTED_HOSTS": _hosts(env.get("TRUSTED_HOSTS")),
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # The address people open Parley at, before the links the CLI prints (invitations, resets).
+        "PUBLIC_URL": env.get("PUBLIC_URL") or None,
         # open, invite-only or closed; fixes the mode the admin page would otherwise choose.
         "SIGNUP_MODE": _signup_mode(env.get("SIGNUP_MODE")),
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),

@@ -24,6 +24,9 @@ from chat.models.time import aware_utc
 RESET_LINK_HOURS = 24.0
 LONGEST_RESET_HOURS = 24.0 * 30
 ADMINS_ONLY = "Only site administrators may do that."
+# Bulk UPDATEs leave loaded rows alone: evaluating their WHERE in Python would compare
+# SQLite's naive datetimes with aware ones.
+UNSYNCED = {"synchronize_session": False}
 
 
 def is_admin(actor: User | None) -> bool:
@@ -88,7 +91,8 @@ def create_reset_link(actor: User | None, username: str, hours: float = RESET_LI
     db.session.execute(
         update(PasswordReset)
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
+        .values(used_at=now),
+        execution_options=UNSYNCED,
     )
     token = secrets.token_urlsafe(32)
     db.session.add(
@@ -127,7 +131,8 @@ def reset_password(token: str, password: str) -> User:
     spent = db.session.execute(
         update(PasswordReset)
         .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=utcnow()),
+        execution_options=UNSYNCED,
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]  # used at the same moment by another request
         db.session.rollback()

@@ -157,7 +157,10 @@ def sign_up_invited(code: str, username: str, password: str) -> User:
     try:
         user = accounts.register_user(username, password)
     except ChatError:
-        db.session.execute(update(Invite).where(Invite.id == invite.id).values(uses=Invite.uses - 1))
+        db.session.execute(
+            update(Invite).where(Invite.id == invite.id).values(uses=Invite.uses - 1),
+            execution_options=people.UNSYNCED,
+        )
         db.session.commit()
         raise
     for room in invite.rooms:
@@ -176,7 +179,8 @@ def _claim(invite: Invite) -> None:
             (Invite.max_uses.is_(None)) | (Invite.uses < Invite.max_uses),
             (Invite.expires_at.is_(None)) | (Invite.expires_at > now),
         )
-        .values(uses=Invite.uses + 1)
+        .values(uses=Invite.uses + 1),
+        execution_options=people.UNSYNCED,
     )
     db.session.commit()
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
