@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from chat.decorators import login_required
 from chat.domain import people, signups
@@ -42,7 +43,7 @@ def admin_page(
 ) -> tuple[str, int]:
     """The admin page; a refused form shows its error at the top."""
     form = invite_form or InviteForm(formdata=None)
-    form.rooms.choices = [(room.slug, room.name) for room in invitable_rooms()]
+    form.rooms.choices = [SelectChoice(room.slug, room.name) for room in invitable_rooms()]
     page = render_template(
         PAGE,
         error=error,
@@ -94,7 +95,7 @@ def create_invite() -> Response | tuple[str, int]:
     """Create an invitation link."""
     require_admin()
     form = InviteForm()
-    form.rooms.choices = [(room.slug, room.name) for room in invitable_rooms()]
+    form.rooms.choices = [SelectChoice(room.slug, room.name) for room in invitable_rooms()]
     if not form.validate_on_submit():
         return admin_page(400, invite_form=form, error="Check the invitation's fields.")
     try:

@@ -1,6 +1,7 @@
 """The settings and admin pages' forms; Flask-WTF adds and checks the CSRF token."""
 
 from wtforms import FloatField, IntegerField, PasswordField, RadioField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from chat.config import SIGNUP_MODES
@@ -34,7 +35,7 @@ class SignupModeForm(PageForm):
 
     mode = RadioField(
         "Who may create an account",
-        choices=[(mode, MODE_LABELS[mode]) for mode in SIGNUP_MODES],
+        choices=[SelectChoice(mode, MODE_LABELS[mode]) for mode in SIGNUP_MODES],
         validators=[DataRequired()],
     )
 
