@@ -157,7 +157,9 @@ def test_a_revoked_or_expired_invitation_admits_nobody(app: Flask, ada: User) ->
         assert status == 404
         assert "not valid" in text_of(client.get(f"/join/{code}"))
         token = csrf_token(text_of(client.get("/login")))
-        response = client.post(f"/join/{code}", data={"username": "x", "password": PASSWORD, "csrf_token": token})
+        response = client.post(
+            f"/join/{code}", data={"username": "x", "password": PASSWORD, "csrf_token": token}
+        )
         assert response.status_code == 404, "a POST made without the page is refused the same way"
 
 
