@@ -10,9 +10,24 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from chat import admin, assets, auth, cli, config, error_pages, fanout, health, live, logs, runtime, security
+from chat import (
+    accounts_cli,
+    admin,
+    assets,
+    auth,
+    cli,
+    config,
+    error_pages,
+    fanout,
+    health,
+    live,
+    logs,
+    runtime,
+    security,
+)
 from chat.domain.snapshots import Snapshots
 from chat.extensions import csrf, db, migrate, socketio
+from chat.manage import bp as manage_bp
 from chat.rooms import bp as rooms_bp
 from chat.search import bp as search_bp
 from chat.shell import bp as shell_bp
@@ -49,8 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     admin.init_app(app)
     cli.init_app(app)
+    accounts_cli.init_app(app)
     security.init_app(app)
-    for blueprint in (health.bp, assets.bp, auth.bp, rooms_bp, search_bp, shell_bp):
+    for blueprint in (health.bp, assets.bp, auth.bp, manage_bp, rooms_bp, search_bp, shell_bp):
         app.register_blueprint(blueprint)
     error_pages.register(app)
     if app.config["PRODUCTION"]:

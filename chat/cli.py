@@ -1,4 +1,4 @@
-"""``flask`` commands for operators: seed, create and delete rooms, create users."""
+"""``flask`` commands for operators: seed, create and delete rooms, announce; accounts are in ``accounts_cli``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ SEED_ROOMS = ("general", "random")
 
 # AppGroup runs each command inside an application context.
 rooms_cli = AppGroup("rooms", help="Create, seed and delete rooms.")
-users_cli = AppGroup("users", help="Create users.")
 
 
 @rooms_cli.command("seed")
@@ -55,18 +54,6 @@ def delete_room(slug: str) -> None:
     click.echo(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
 
 
-@users_cli.command("create")
-@click.argument("username")
-@click.password_option(help="Asked for when not given.")
-def create_user(username: str, password: str) -> None:
-    """Create the account USERNAME."""
-    try:
-        user = accounts.register_user(username, password)
-    except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
-    click.echo(f"created user {user.username}")
-
-
 @click.command("announce")
 @with_appcontext
 @click.argument("room")
@@ -92,4 +79,3 @@ def init_app(app: Flask) -> None:
     """Register the commands with ``app``'s ``flask`` CLI."""
     app.cli.add_command(announce)
     app.cli.add_command(rooms_cli)
-    app.cli.add_command(users_cli)

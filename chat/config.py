@@ -24,6 +24,8 @@ MIN_EVENT_BYTES = 80 * 1024  # 64 KiB events plus their framing
 # Set by the platforms we deploy to: their presence means production.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PLATFORM_MARKERS = ("RENDER", "K_SERVICE", "KUBERNETES_SERVICE_HOST", "DYNO")
+# Who may sign up (chat.domain.signups); unset, the admin page decides (invite-only in production).
+SIGNUP_MODES = ("open", "invite-only", "closed")
 
 
 class ConfigError(RuntimeError):
@@ -116,6 +118,13 @@ def _flag(env: dict[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {env[name]!r}")
 
 
+def _signup_mode(raw: str | None) -> str | None:
+    mode = (raw or "").strip().lower()
+    if mode and mode not in SIGNUP_MODES:
+        raise ConfigError(f"SIGNUP_MODE must be one of {', '.join(SIGNUP_MODES)}, got {raw!r}")
+    return mode or None
+
+
 def _hosts(raw: str | None) -> list[str] | None:
     hosts = [h.strip().lower() for h in (raw or "").split(",") if h.strip()]
     if "*" in hosts:
@@ -159,6 +168,10 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # The Host values this app answers to (None: any); others get 400 before anything runs.
         "TRUSTED_HOSTS": _hosts(env.get("TRUSTED_HOSTS")),
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # The address people open Parley at, before the links the CLI prints (invitations, resets).
+        "PUBLIC_URL": env.get("PUBLIC_URL") or None,
+        # open, invite-only or closed; fixes the mode the admin page would otherwise choose.
+        "SIGNUP_MODE": _signup_mode(env.get("SIGNUP_MODE")),
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
         "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),
         "SOCKETIO_ADMIN_USER": env.get("SOCKETIO_ADMIN_USER") or "admin",

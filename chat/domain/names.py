@@ -63,3 +63,20 @@ def _hidden(ch: str) -> bool:
 def username_skeleton(username: str) -> str:
     """The username's UTS #39 skeleton, case-folded: equal skeletons mean names that look alike."""
     return skeleton_key(username, digit_policy="tr39")[:128]
+
+
+MAX_DISPLAY_NAME_CHARS = 64
+
+
+def clean_display_name(name: str) -> str | None:
+    """A display name with its white space collapsed (None when blank), if people can read it; else refused."""
+    name = " ".join(name.split())
+    if not name:
+        return None
+    if len(name) > MAX_DISPLAY_NAME_CHARS:
+        raise ChatError(BAD_REQUEST, f"Display names are at most {MAX_DISPLAY_NAME_CHARS} characters.")
+    if any(_hidden(ch) for ch in emoji.replace_emoji(name, "")):
+        raise ChatError(
+            BAD_REQUEST, "Display names may not contain invisible characters or text-direction controls."
+        )
+    return name

@@ -24,7 +24,7 @@ NOT_AN_ADMIN = "Only this room's admins may do that."
 
 def is_site_admin(user: User) -> bool:
     """Whether ``user`` administers the whole site."""
-    return bool(getattr(user, "is_admin", False))
+    return bool(user.is_admin)
 
 
 def is_room_admin(room: Room, user: User) -> bool:

@@ -40,9 +40,9 @@ def activity_channel(slug: str) -> str:
     return f"activity:{slug}"
 
 
-def login_channel(login_id: str) -> str:
-    """The Socket.IO room of every socket opened with one login (one browser's session)."""
-    return f"{LOGIN_PREFIX}{login_id}"
+def login_channel(login_hash: str) -> str:
+    """The Socket.IO room of every socket opened with one login (one browser's session), by its token's hash."""
+    return f"{LOGIN_PREFIX}{login_hash}"
 
 
 def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None:
@@ -113,15 +113,15 @@ def joined_at(slug: str, seq: int, rev: int) -> None:
         queue.joined_at(slug, seq, rev)
 
 
-def login_ended(login_id: str) -> None:
-    """Logging out ends that login's open sockets too, on every process.
+def login_ended(login_hash: str) -> None:
+    """An ended login (a logout, or every login of someone) ends its open sockets too, on every process.
 
     Flask-SocketIO keeps a copy of the session per socket, so without this a
     tab left open would go on chatting as the user who just logged out. With
     the queue, closing the room reaches every process, and each disconnects
     its own sockets in it first (``room_closed``).
     """
-    room = login_channel(login_id)
+    room = login_channel(login_hash)
     if message_queue() is None:  # every socket is here
         room_closed(room)
     socketio.close_room(room)

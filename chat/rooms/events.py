@@ -17,7 +17,7 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from chat import fanout, live
 from chat.decorators import socket_event
-from chat.domain import joining, rooms, running
+from chat.domain import joining, rooms, running, sessions
 from chat.domain.errors import BAD_REQUEST, ChatError
 from chat.extensions import socketio
 from chat.fanout import emit, following
@@ -41,6 +41,7 @@ log = logging.getLogger("parley.socket")
 REFUSED_TRANSPORT_SECONDS = 1.0
 # The shortest time between two typing: true of one user in one room that leave the server.
 TYPING_RELAY_SECONDS = 1.0
+NO_SESSION = "Log in first: this connection has no valid session."
 TOO_MANY_FOR_USER = "Too many open connections for this user; close some tabs."
 TOO_MANY_FROM_ADDRESS = "Too many open connections from this address; try again later."
 
@@ -64,7 +65,13 @@ def on_connect(_auth: object = None) -> Ack | None:
         # Not a new connection: the client emitted an event named "connect" on a live one.
         return ChatError(BAD_REQUEST, "Unknown event 'connect'.").ack()
     if not current_user.is_authenticated:
-        raise refuse("no session", "Log in first: this connection has no valid session.")
+        raise refuse("no session", NO_SESSION)
+    login_id = session.get("login")
+    if isinstance(login_id, str):  # so that ending the login ends this socket too
+        join_room(emit.login_channel(sessions.token_hash(login_id)))
+        # Checked again once in the channel: a login ended in between is seen here, or closes the channel after.
+        if not sessions.is_live(current_user.id, login_id):
+            raise refuse("session ended", NO_SESSION)
     registry, config, address = live.sockets(), current_app.config, client_address()
     if registry.count_for(current_user.id) >= config["MAX_SOCKETS_PER_USER"]:
         raise refuse(f"{current_user.username} has too many sockets", TOO_MANY_FOR_USER)
@@ -73,9 +80,6 @@ def on_connect(_auth: object = None) -> Ack | None:
     registry.connected(current_sid(), current_user.id, current_user.username, address)
     following.start(current_sid(), current_user.id, rooms.member_slugs(current_user))
     fanout.upkeep().ensure_running()
-    login_id = session.get("login")
-    if isinstance(login_id, str):  # so that logging out ends this socket too
-        join_room(emit.login_channel(login_id))
     log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), address)
     return None
 

@@ -5,7 +5,7 @@ people (kind 'direct', slug 'group-…'), so the CHECK on rooms.kind stays
 (SQLite could change it only by copying the rooms table).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,11 @@ export function messageItem(m, ctx) {
   return li;
 }
 
+// "Display Name (username)", or the username alone: as templates/rooms/_items.html shows it.
+export function shownName(username, displayName) {
+  return typeof displayName === 'string' && displayName ? `${displayName} (${username})` : String(username);
+}
+
 export function fillMessage(li, m, ctx) {
   const part = (name) => li.querySelector(':scope > .' + name);
   const deleted = Boolean(m.deleted);
@@ -40,7 +45,7 @@ export function fillMessage(li, m, ctx) {
   }
   li.classList.toggle('mine', own);
   li.classList.toggle('deleted', deleted);
-  part('author').textContent = String(m.username);
+  part('author').textContent = shownName(m.username, m.display_name);
   setTime(part('sent'), m.created_at);
   setEdited(part('edited'), deleted ? null : m.edited_at);
   const text = part('text');

@@ -22,7 +22,16 @@ from chat.extensions import db, socketio
 from chat.models import Room, User
 from tests.support.forms import PASSWORD, csrf_token
 
-TABLES = ("messages", "memberships", "rooms", "users")
+TABLES = (
+    "messages",
+    "memberships",
+    "rooms",
+    "users",
+    "logins",
+    "invites",
+    "password_resets",
+    "site_settings",
+)
 
 # Storage tests say ``pytestmark = BOTH_DATABASES`` to run on SQLite and PostgreSQL.
 BOTH_DATABASES = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
