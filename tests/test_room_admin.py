@@ -13,9 +13,15 @@ from chat.domain import changes, membership, messages, roles, rooms, running
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
 from chat.extensions import db
 from chat.models import Room, User
-from tests.support.in_process import BOTH_DATABASES, Login, call, inbox, loaded, received
+from tests.support.in_process import BOTH_DATABASES, Login, call, inbox, loaded, make_user, received
 
 pytestmark = BOTH_DATABASES
+
+
+@pytest.fixture(autouse=True)
+def root(app: Flask) -> User:
+    """The site's first account, so its admin: made before ada, bob and eve, who run nothing of the site."""
+    return make_user(app, "root")
 
 
 def refusal(act: object, *args: object) -> str:

@@ -35,6 +35,27 @@ def add_member(room: Room, by: User, username: str) -> User:
     return newcomer
 
 
+def enrol(room: Room, username: str, *, admin: bool = False) -> User:
+    """The operator (``flask rooms add-member``) makes ``username`` a member of a public or private room."""
+    if room.kind == "direct":
+        raise ChatError(BAD_REQUEST, "Conversations have no members to add.")
+    person = User.by_username(username.strip())
+    if person is None:
+        raise ChatError(NOT_FOUND, f"There is no user {username.strip()!r}.")
+    admit(room, person)
+    if admin:
+        roles.membership_of(room, person.username).is_admin = True
+        db.session.commit()
+    return person
+
+
+def dismiss(room: Room, username: str) -> User:
+    """The operator (``flask rooms remove-member``) ends ``username``'s membership, at once."""
+    person = roles.membership_of(room, username).user
+    end(room, person.id, REMOVED)
+    return person
+
+
 def remove_member(room: Room, by: User, username: str) -> User:
     """An admin of ``room`` (or a site admin) removes member ``username``; their access ends at once."""
     if room.kind != "private":

@@ -8,7 +8,7 @@ still listed, found by search and opened by its address.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from chat.domain import roles
 from chat.domain.errors import ARCHIVED_ROOM, BAD_REQUEST, ChatError
@@ -47,22 +47,22 @@ def set_topic(room: Room, by: User, topic: str) -> Room:
     return room
 
 
-def archive(room: Room, by: User) -> Room:
-    """Make ``room`` read-only and take it off its members' sidebars."""
-    roles.require_manager(room, by)
+def archive(room: Room, by: User | None) -> Room:
+    """Make ``room`` read-only and take it off its members' sidebars (``by`` None: the operator's CLI)."""
+    _require(room, by)
     if room.archived_at is None:
         room.archived_at = utcnow()
         _changed(room)
     return room
 
 
-def restore(room: Room, by: User) -> Room:
+def restore(room: Room, by: User | None) -> Room:
     """Bring an archived ``room`` back: writable and on its members' sidebars again.
 
     Its name must still be free among the rooms ``by`` can see (someone may
     have taken it meanwhile).
     """
-    roles.require_manager(room, by)
+    _require(room, by)
     if room.archived_at is not None:
         ensure_name_free(room.name, by, other_than=room)
         room.archived_at = None
@@ -75,8 +75,7 @@ def delete(room: Room, by: User | None, confirmation: str) -> Room:
 
     Everyone in it is cut off at once, as a removed member is.
     """
-    if by is not None:
-        roles.require_manager(room, by)
+    _require(room, by)
     if confirmation.strip().casefold() != room.name.casefold():
         raise ChatError(BAD_REQUEST, "Type the room's name to delete it.")
     members = list(db.session.scalars(select(Membership.user_id).where(Membership.room_id == room.id)))
@@ -84,6 +83,20 @@ def delete(room: Room, by: User | None, confirmation: str) -> Room:
     for user_id in members:
         cut_off(deleted.slug, user_id, DELETED)
     return deleted
+
+
+def every_room(*, archived_only: bool = False) -> list[tuple[Room, int]]:
+    """Every public and private room by name, with its member count (the operator's list)."""
+    members = select(func.count(Membership.id)).where(Membership.room_id == Room.id).scalar_subquery()
+    query = select(Room, members).where(Room.kind != "direct").order_by(func.lower(Room.name), Room.id)
+    if archived_only:
+        query = query.where(Room.archived_at.is_not(None))
+    return [(room, int(count)) for room, count in db.session.execute(query)]
+
+
+def _require(room: Room, by: User | None) -> None:
+    if by is not None:  # the operator's CLI runs every room
+        roles.require_manager(room, by)
 
 
 def _changed(room: Room) -> None:

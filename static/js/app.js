@@ -44,6 +44,9 @@ function connect(user) {
       });
     }
   });
+  // A membership ended, or a room was renamed, archived or restored: the lists again.
+  socket.on('membership_ended', () => sidebar.reload());
+  socket.on('room_changed', () => sidebar.reload());
   socket.on('read', (ev) => {
     if (ev && typeof ev.room === 'string') sidebar.read(ev.room, ev.last_read_seq);
   });
