@@ -1,18 +1,27 @@
-"""``flask`` commands for operators: seed, create and delete rooms, announce; accounts are in ``accounts_cli``."""
+"""``flask`` commands for operators: rooms and their members, announcements; accounts are in ``accounts_cli``.
+
+The operator runs every room (``by=None`` in the domain). A refusal is an
+error with exit code 1; a command used wrongly (a private room with nobody
+in it) exits 2, as click's usage errors do.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from chat.domain import accounts, messages, rooms
+from chat.domain import accounts, membership, messages, rooms, running
 from chat.domain.errors import NOT_FOUND, ChatError
+from chat.models import Room
 
 SEED_ROOMS = ("general", "random")
 
 # AppGroup runs each command inside an application context.
-rooms_cli = AppGroup("rooms", help="Create, seed and delete rooms.")
+rooms_cli = AppGroup("rooms", help="List, create, seed, archive and delete rooms; add and remove members.")
 
 
 @rooms_cli.command("seed")
@@ -23,20 +32,67 @@ def seed_rooms() -> None:
         click.echo(f"{'created' if created else 'exists '} /r/{room.slug}")
 
 
+@rooms_cli.command("list")
+@click.option("--archived", is_flag=True, help="Archived rooms only.")
+def list_rooms(archived: bool) -> None:
+    """Every public and private room: address, kind, members, name (archived ones marked)."""
+    for room, members in running.every_room(archived_only=archived):
+        mark = "  (archived)" if room.archived else ""
+        click.echo(f"/r/{room.slug}\t{room.kind}\t{members} members\t{room.name}{mark}")
+
+
 @rooms_cli.command("create")
 @click.argument("name")
-@click.option("--private", is_flag=True, help="Members only (they add others on the room page).")
+@click.option("--private", is_flag=True, help="Members only: needs at least one --member or --admin.")
 @click.option("--member", "members", multiple=True, metavar="USERNAME", help="A first member (repeatable).")
-def create_room(name: str, private: bool, members: tuple[str, ...]) -> None:
+@click.option("--admin", "admins", multiple=True, metavar="USERNAME", help="A first admin (repeatable).")
+def create_room(name: str, private: bool, members: tuple[str, ...], admins: tuple[str, ...]) -> None:
     """Create a room called NAME."""
-    try:
-        people = [accounts.existing_user(username) for username in members]
+    if private and not (members or admins):
+        raise click.UsageError(
+            "A private room needs a --member or an --admin: nobody could enter it otherwise."
+        )
+    with refused():
+        for username in (*members, *admins):
+            accounts.existing_user(username)  # all known before anything is made
         room = rooms.create_room(name, private=private)
-        for person in people:
-            rooms.admit(room, person)
-    except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
+        for username in members:
+            membership.enrol(room, username)
+        for username in admins:
+            membership.enrol(room, username, admin=True)
     click.echo(f"created {room.kind} room /r/{room.slug}")
+
+
+@rooms_cli.command("add-member")
+@click.argument("slug")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Make them one of the room's admins too.")
+def add_member(slug: str, username: str, admin: bool) -> None:
+    """Make USERNAME a member (or an --admin) of the room at /r/SLUG; the room shows in their sidebar at once."""
+    with refused():
+        person = membership.enrol(_room(slug), username, admin=admin)
+    click.echo(f"{person.username} is {'an admin' if admin else 'a member'} of /r/{slug}")
+
+
+@rooms_cli.command("remove-member")
+@click.argument("slug")
+@click.argument("username")
+def remove_member(slug: str, username: str) -> None:
+    """End USERNAME's membership of /r/SLUG: their open pages and sockets lose the room at once."""
+    with refused():
+        person = membership.dismiss(_room(slug), username)
+    click.echo(f"{person.username} is no longer a member of /r/{slug}")
+
+
+@rooms_cli.command("archive")
+@click.argument("slug")
+@click.option("--restore", is_flag=True, help="Restore an archived room instead.")
+def archive_room(slug: str, restore: bool) -> None:
+    """Archive the room at /r/SLUG (read-only, off the sidebars), or --restore it."""
+    with refused():
+        room = _room(slug)
+        (running.restore if restore else running.archive)(room, None)
+    click.echo(f"{'restored' if restore else 'archived'} /r/{slug}")
 
 
 @rooms_cli.command("delete")
@@ -44,14 +100,29 @@ def create_room(name: str, private: bool, members: tuple[str, ...]) -> None:
 def delete_room(slug: str) -> None:
     """Delete the room at /r/SLUG with its members and messages, at once (nothing is asked).
 
-    Instances drop their copy of the room within 10 seconds; sockets still in
-    it are answered not_found from then on.
+    Its members' open pages and sockets lose the room at once, on every
+    instance; instances drop their copy of the room within 10 seconds.
     """
+    with refused():
+        room = _room(slug)
+        running.delete(room, None, room.name)
+    click.echo(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
+
+
+def _room(slug: str) -> Room:
+    found = rooms.find_room(slug)
+    if found is None:
+        raise rooms.not_found(slug)
+    return found
+
+
+@contextmanager
+def refused() -> Iterator[None]:
+    """A refusal becomes click's error: its message on stderr, exit code 1."""
     try:
-        room = rooms.delete_room(slug)
+        yield
     except ChatError as refusal:
         raise click.ClickException(refusal.message) from refusal
-    click.echo(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
 
 
 @click.command("announce")

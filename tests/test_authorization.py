@@ -413,6 +413,11 @@ def test_a_private_rooms_name_reserves_nothing_and_leads_nobody_into_it(
         new_slug = response.headers["Location"].removeprefix("/r/")
         assert new_slug != scene.slug
         assert outsider.http.get(f"/r/{new_slug}").status_code == 200
+        with scene.app.app_context():  # her own room of that name would block the next (she sees it)
+            made = db.session.scalar(select(Room).where(Room.slug == new_slug))
+            assert made is not None
+            made.name = f"Mine {private}"
+            db.session.commit()
     assert outsider.http.get(f"/r/{scene.slug}").status_code == 404
 
 

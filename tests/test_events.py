@@ -76,7 +76,13 @@ def test_join_answers_room_members_and_recent_messages(login: Login, ada: User, 
     for n in range(1, 56):
         assert send(bob_sock, f"m{n}", f"c{n}")["ok"]
     ack = joined(login(ada).socket())
-    assert ack["room"] == {"slug": "general", "name": "general", "kind": "public"}
+    assert ack["room"] == {
+        "slug": "general",
+        "name": "general",
+        "kind": "public",
+        "topic": "",
+        "archived": False,
+    }
     assert {"username": "ada", "online": True} in ack["members"]
     assert {"username": "bob", "online": True} in ack["members"]
     assert [m["seq"] for m in ack["messages"]] == list(range(6, 56))

@@ -123,7 +123,13 @@ def test_two_users_chat_live_and_a_reconnect_resumes_without_loss(server: Server
 
         joined = ada.ask("join", {"room": "general"})
         assert joined["ok"] is True, joined
-        assert joined["room"] == {"slug": "general", "name": "general", "kind": "public"}
+        assert joined["room"] == {
+            "slug": "general",
+            "name": "general",
+            "kind": "public",
+            "topic": "",
+            "archived": False,
+        }
         assert joined["messages"] == []
         assert joined["last_seq"] == 0
         assert joined["has_more"] is False

@@ -22,6 +22,7 @@ from disarm import skeleton_key
 from chat.domain.errors import BAD_REQUEST, ChatError
 
 MAX_ROOM_NAME_CHARS = 80
+MAX_TOPIC_CHARS = 250
 # Control, format (bidi controls, zero-width characters), unassigned, private-use and surrogate
 # code points, and line and paragraph separators.
 HIDDEN_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"}
@@ -41,6 +42,18 @@ def clean_room_name(name: str) -> str:
             BAD_REQUEST, "Room names may not contain invisible characters or text-direction controls."
         )
     return name
+
+
+def clean_topic(topic: str) -> str:
+    """A room's topic, one line with its white space collapsed (empty clears it), if people can read it."""
+    topic = " ".join(topic.split())
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise ChatError(BAD_REQUEST, f"A topic is at most {MAX_TOPIC_CHARS} characters.")
+    if any(_hidden(ch) for ch in emoji.replace_emoji(topic, "")):
+        raise ChatError(
+            BAD_REQUEST, "Topics may not contain invisible characters or text-direction controls."
+        )
+    return topic
 
 
 def _hidden(ch: str) -> bool:

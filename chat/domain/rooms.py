@@ -61,6 +61,7 @@ def create_room(name: str, creator: User | None = None, *, private: bool = False
         # Otherwise a public "dm 1 2" could stand in for the direct room of users 1 and 2.
         raise ChatError(BAD_REQUEST, "Addresses like /r/dm-1-2 are kept for direct messages.")
     slug = _slug_for(base, creator, private)
+    ensure_name_free(name, creator)
     if creator is not None:
         spend_creation(creator, ("public", "private"), "MAX_ROOMS_PER_USER", live.throttles().rooms)
     room = Room(
@@ -71,13 +72,31 @@ def create_room(name: str, creator: User | None = None, *, private: bool = False
     )
     db.session.add(room)
     if creator is not None:
-        db.session.add(Membership(room=room, user_id=creator.id))
+        db.session.add(Membership(room=room, user_id=creator.id, is_admin=True))
     try:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         raise ChatError(CONFLICT, f"A room with the address /r/{slug} already exists.") from exc
     return room
+
+
+def ensure_name_free(name: str, viewer: User | None, *, other_than: Room | None = None) -> None:
+    """Refuse ``name`` if a live room ``viewer`` can see (any public one, their private ones) has it, in any case.
+
+    A private room the viewer is not in neither blocks the name nor shows in
+    the refusal; without a viewer (the operator's CLI) public rooms count.
+    """
+    member_of = select(Membership.room_id).where(Membership.user_id == (viewer.id if viewer else None))
+    query = select(Room.id).where(
+        func.lower(Room.name) == name.lower(),
+        Room.archived_at.is_(None),
+        or_(Room.kind == "public", (Room.kind == "private") & Room.id.in_(member_of)),
+    )
+    if other_than is not None:
+        query = query.where(Room.id != other_than.id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise ChatError(CONFLICT, f"You can already see a room called {name!r}; choose another name.")
 
 
 def _slug_for(base: str, creator: User | None, private: bool) -> str:
@@ -133,7 +152,8 @@ def find_room(slug: str) -> Room | None:
     return snapshots().attach(
         ("room", slug),
         lambda session: session.scalar(select(Room).where(Room.slug == slug)),
-        expire=("last_seq", "last_rev"),
+        # What its admins may change is read fresh too (one query with last_seq, when first used).
+        expire=("last_seq", "last_rev", "name", "topic", "archived_at"),
         max_age=ROOM_COPY_SECONDS,
     )
 
@@ -218,19 +238,6 @@ def enter(user: User, slug: str) -> Room:
     if room.is_public:
         admit(room, user)
     return room
-
-
-def add_member(room: Room, by: User, username: str) -> User:
-    """A member of a private room adds another user to it by name."""
-    if not room.has_member(by) and not room.is_public:
-        raise not_found(room.slug)
-    if room.kind != "private":
-        raise ChatError(BAD_REQUEST, "Members are added to private rooms only.")
-    invitee = User.by_username(username.strip())
-    if invitee is None:
-        raise ChatError(NOT_FOUND, f"There is no user {username.strip()!r}.")
-    admit(room, invitee)
-    return invitee
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from chat.domain import reading
 from chat.domain.rooms import DIRECT_PREFIX, DIRECT_SLUG_RE
 from chat.extensions import db
-from chat.models import Membership, Room, User
+from chat.models import CONVERSATION_KINDS, Membership, Room, User
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,12 @@ def sidebar_of(user: User) -> Sidebar:
     rows = db.session.execute(
         select(Room.id, Room.slug, Room.name, Room.kind, Room.last_seq, Membership.last_read_seq)
         .join(Membership, Membership.room_id == Room.id)
-        .where(Membership.user_id == user.id)
+        .where(Membership.user_id == user.id, Room.archived_at.is_(None))  # archived rooms leave it
     ).all()
     mentions = reading.unread_mentions(user)
-    others = _others_in_direct_rooms(user, {row.id: row.slug for row in rows if row.kind == "direct"})
+    others = _others_in_direct_rooms(
+        user, {row.id: row.slug for row in rows if row.kind in CONVERSATION_KINDS}
+    )
     entries = [
         Entry(
             slug=row.slug,
@@ -71,8 +73,8 @@ def sidebar_of(user: User) -> Sidebar:
     ]
     entries.sort(key=lambda entry: entry.label.lower())
     return Sidebar(
-        rooms=[entry for entry in entries if entry.kind != "direct"],
-        directs=[entry for entry in entries if entry.kind == "direct"],
+        rooms=[entry for entry in entries if entry.kind not in CONVERSATION_KINDS],
+        directs=[entry for entry in entries if entry.kind in CONVERSATION_KINDS],
     )
 
 

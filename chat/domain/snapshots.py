@@ -2,7 +2,8 @@
 
 Every event loads its session's user, and every message its room. Neither
 changes once created: users are never renamed or deleted; rooms are never
-renamed or re-kinded. So a copy loaded once stays right for the life of the
+re-kinded (their name, topic and archive date, which admins change, are
+expired on attach like ``last_seq``). So a copy loaded once stays right for the life of the
 process, with one exception: an operator may delete a room (``flask rooms
 delete``, in another process), so room copies are loaded again when
 ``max_age`` has passed, and a deleted room is gone everywhere within it. A session never gets the shared copy itself, which would

@@ -96,6 +96,16 @@ def typing_changed(slug: str, username: str, typing: bool, skip_sid: str | None 
     )
 
 
+def membership_ended(user_id: int, slug: str, why: str) -> None:
+    """``user_id`` is no longer a member of ``slug`` (``why``: left, removed, deleted): their pages and sidebars hear."""
+    socketio.emit("membership_ended", {"room": slug, "reason": why}, to=user_channel(user_id))
+
+
+def room_changed(room: dict[str, Any]) -> None:
+    """A room's name, topic or archive state changed: its open pages and its members' sidebars hear."""
+    socketio.emit("room_changed", room, to=[channel(room["slug"]), activity_channel(room["slug"])])
+
+
 def joined_at(slug: str, seq: int, rev: int) -> None:
     """A socket here joined ``slug`` when it stood at ``seq`` and ``rev``: repair starts from there."""
     queue = message_queue()

@@ -17,7 +17,7 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from chat import fanout, live
 from chat.decorators import socket_event
-from chat.domain import joining, rooms, sessions
+from chat.domain import joining, rooms, running, sessions
 from chat.domain.errors import BAD_REQUEST, ChatError
 from chat.extensions import socketio
 from chat.fanout import emit, following
@@ -48,11 +48,7 @@ TOO_MANY_FROM_ADDRESS = "Too many open connections from this address; try again 
 
 def depart(sid: str, state: SocketState, slug: str) -> None:
     """Take this socket out of ``slug``: typing ends, presence may go offline."""
-    stop_typing(state, slug)
-    state.rooms.discard(slug)
-    leave_room(emit.channel(slug), sid=sid)
-    if live.presence().depart(slug, state.username, sid):
-        emit.presence_changed(slug, state.username, False)
+    following.leave(sid, state, slug)
 
 
 def refuse(reason: str, why: str) -> ConnectionRefusedError:
@@ -152,9 +148,10 @@ def on_typing(payload: dict[str, Any]) -> Ack:
     """A client says it is (or stopped) typing; the others in the room are told."""
     slug = text_field(payload, "room")
     typing = bool_field(payload, "typing")
-    joined_room(slug)
+    room = joined_room(slug)
     state = this_socket()
     if typing:
+        running.ensure_writable(room)
         state.typing_in.add(slug)
         relay_typing(current_app._get_current_object(), current_sid(), state, slug)  # type: ignore[attr-defined]
     else:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from chat.decorators import login_required
-from chat.domain import directs, messages, reading, rooms
+from chat.domain import directs, messages, reading, roles, rooms
 from chat.domain.errors import ChatError
 from chat.models import Room
 from chat.rooms import bp, failed_forms, layout
-from chat.rooms.forms import AddMemberForm, MessageForm, NewRoomForm
+from chat.rooms.forms import ConfirmForm, MessageForm, NewRoomForm
 
 # The room page lists this many members (and the reader); /r/<slug>/members pages through the rest.
 MEMBERS_ON_PAGE = 100
@@ -53,7 +53,10 @@ def render_room(room: Room) -> str:
         members_total=room.member_count(),
         last_seq=room.last_seq,
         last_rev=last_rev,
-        **failed_forms.take(room.slug, message_form=MessageForm, member_form=AddMemberForm),
+        may_manage=roles.may_manage(room, current_user),
+        is_member=room.has_member(current_user),
+        leave_form=ConfirmForm(formdata=None),
+        **failed_forms.take(room.slug, message_form=MessageForm),
     )
 
 
@@ -132,26 +135,6 @@ def post(slug: str) -> Response:
     except ChatError as refusal:
         return failed_forms.back(found.slug, "message_form", form.text.data, [refusal.message])
     return redirect(url_for("rooms.room", slug=found.slug) + f"#m{posted.message.seq}")
-
-
-@bp.route("/r/<slug>/members", methods=["POST"])
-@login_required
-def add_member(slug: str) -> Response:
-    """A member of a private room adds someone by username (back to the room, with an error if refused)."""
-    found = readable_room(slug)
-    if found.kind != "private":  # no page offers this form: a plain refusal
-        abort(400, "Members are added to private rooms only.")
-    form = AddMemberForm()
-    if not form.validate_on_submit():
-        return failed_forms.back(found.slug, "member_form", form.username.data, form.username.errors)
-    try:
-        invitee = rooms.add_member(found, current_user, form.username.data or "")
-    except ChatError as refusal:
-        if refusal.http_status == 403:
-            abort(403, refusal.message)
-        return failed_forms.back(found.slug, "member_form", form.username.data, [refusal.message])
-    flash(f"{invitee.username} is now a member.")
-    return redirect(url_for("rooms.room", slug=found.slug))
 
 
 @bp.route("/r/<slug>/members")

@@ -44,6 +44,9 @@ function connect(user) {
       });
     }
   });
+  // A membership ended, or a room was renamed, archived or restored: the lists again.
+  socket.on('membership_ended', () => sidebar.reload());
+  socket.on('room_changed', () => sidebar.reload());
   socket.on('read', (ev) => {
     if (ev && typeof ev.room === 'string') sidebar.read(ev.room, ev.last_read_seq);
   });
@@ -94,8 +97,11 @@ function mountPage() {
   const room = byId('room');
   if (room && live) mounted.unmount.push(mountRoom(room, live, roomHooks));
   else if (room) room.dataset.connection = 'offline';
-  const people = byId('people-search');
-  if (people) mounted.unmount.push(wireDirectory(people, listeners));
+  // The directory, and the settings page's "Add a member" search: the same search as you type.
+  for (const id of ['people-search', 'member-search']) {
+    const search = byId(id);
+    if (search) mounted.unmount.push(wireDirectory(search, listeners));
+  }
 }
 
 function unmountPage() {

@@ -30,6 +30,7 @@ import { Composer } from './composer.js';
 import { MentionPicker } from './mention-picker.js';
 import { wireLoadOlder } from './older.js';
 import { wireChanges } from './room-changes.js';
+import { wireRoomState } from './room-state.js';
 
 // shell: { read(room, mark), seen(room, seq), mentioned(message), announce(text) }
 // from app.js. Returns unmount().
@@ -265,6 +266,7 @@ export function mountRoom(root, socket, shell) {
       typists.clear();
     },
   });
+  wireRoomState(socket, listeners, { room: ROOM, onEnded: () => session.close() });
   notices.connection(socket.connected ? 'connecting' : 'reconnecting', socket.connected ? 'connecting…' : 'reconnecting…');
   session.start();
 
