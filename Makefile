@@ -96,7 +96,7 @@ screenshots: install
 	$(BIN)/python -m tests.screenshots
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules benchmarks/reference/node_modules .pytest_cache .mypy_cache .ruff_cache
 
 # N instances (INSTANCES, default 3) of the Procfile command behind nginx on
 # CLUSTER_PORT (default 8080), on the local PostgreSQL and Redis. Ctrl-C stops it.
@@ -109,8 +109,14 @@ $(BENCH_INSTALLED): $(BENCH_LOCK) $(INSTALLED)
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(BENCH_LOCK)
 	touch $@
 
-bench: install $(BENCH_INSTALLED)
+# The Node reference server (benchmarks/reference/) has a lockfile of its own: bare socket.io 4.8.
+REFERENCE_DEPS := benchmarks/reference/node_modules/.package-lock.json
+$(REFERENCE_DEPS): benchmarks/reference/package.json benchmarks/reference/package-lock.json
+	cd benchmarks/reference && npm ci --no-audit --no-fund
+	touch $@
+
+bench: install $(BENCH_INSTALLED) $(REFERENCE_DEPS)
 	$(BIN)/python benchmarks/run.py --profile
 
-bench-quick: install $(BENCH_INSTALLED)
+bench-quick: install $(BENCH_INSTALLED) $(REFERENCE_DEPS)
 	$(BIN)/python benchmarks/run.py --quick

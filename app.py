@@ -23,13 +23,14 @@ if __name__ == "__main__":
 import sys
 
 from chat import create_app
-from chat.config import ConfigError
+from chat.config import ConfigError, log_format
 from chat.extensions import socketio
+from chat.logs import refusal
 
 try:
     app = create_app()
 except ConfigError as unsafe:
-    sys.exit(f"parley: refusing to start: {unsafe}")
+    sys.exit(refusal(str(unsafe), log_format(dict(os.environ))))
 
 if __name__ == "__main__":
     print(f"Parley serves http://{app.config['HOST']}:{app.config['PORT']}", flush=True)

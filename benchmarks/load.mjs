@@ -12,7 +12,7 @@
 // logged-in user), joins one room, then S senders emit messages at a fixed open-loop schedule
 // while every client times every message it receives. Parley's protocol: `join {room}` with an
 // ack, `message {room, text, client_id}` with an ack, the stored message broadcast to everyone
-// else in the room. The reference's (/work/shared/bench/ref-node): `join <room>` with an ack,
+// else in the room. The reference's (benchmarks/reference/server.js): `join <room>` with an ack,
 // `chat message {room, text, ts, run, s}` broadcast to the whole room, sender included.
 // One JSON line of figures goes to stdout; progress to stderr. Every phase has a deadline and
 // every loop a bound; only 127.0.0.1 URLs are accepted.

@@ -48,8 +48,10 @@ def parse(path: Path) -> list[tuple[list[str], int]]:
 
 
 def short(frame: str) -> str:
-    # "func (path/to/site-packages/pkg/mod.py:123)" -> "func (pkg/mod.py:123)"
-    return re.sub(r"\(.*?site-packages/", "(", re.sub(r"\(/work/[^/]+/|\(/tmp/[^/]+/", "(", frame))
+    # "func (/any/path/site-packages/pkg/mod.py:123)" -> "func (pkg/mod.py:123)", and the
+    # checkout's own files relative to it: "func (/any/checkout/chat/x.py:1)" -> "func (chat/x.py:1)"
+    frame = re.sub(r"\(.*?site-packages/", "(", frame)
+    return re.sub(r"\(/\S*?/(?=(?:chat|benchmarks|deploy|migrations|tests)/)", "(", frame)
 
 
 def no_line(frame: str) -> str:

@@ -7,9 +7,13 @@
 Targets (servers):
   parley           the Procfile's web command (gunicorn, one gevent-websocket worker) on SQLite
   parley-eventlet  ``ASYNC_MODE=eventlet python app.py`` on the same database
+  parley-simple-websocket
+                   the Procfile's command under gunicorn's plain gevent worker, python-engineio's
+                   WebSocket on simple-websocket instead of gevent-websocket (the candidate to
+                   replace it: benchmarks/candidates/simple_websocket/sitecustomize.py)
   parley-cluster   two instances of the Procfile command (deploy/cluster.py's Cluster) sharing a
                    PostgreSQL database and a Redis queue; clients split across the instances
-  reference        the Node socket.io 4.8 server of /work/shared/bench (ref-node/server.js)
+  reference        bare socket.io 4.8 on Node (benchmarks/reference/server.js, its own lockfile)
   bare-gevent      benchmarks/bare_server.py under the same gunicorn worker as Parley
   bare-eventlet    benchmarks/bare_server.py under eventlet (``python bare_server.py``)
 
@@ -42,7 +46,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from deploy.cluster import Cluster, ensure_database
-from deploy.launcher import GroupProcess, WebProcess, free_port, python_command, server_environment
+from deploy.launcher import (
+    GroupProcess,
+    WebProcess,
+    free_port,
+    python_command,
+    server_environment,
+    web_command,
+)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -67,7 +78,14 @@ S1 = {
     "rate": 10,
     "duration": 20,
     "quick_duration": 6,
-    "targets": ["parley", "reference", "parley-eventlet", "bare-gevent", "bare-eventlet"],
+    "targets": [
+        "parley",
+        "reference",
+        "parley-simple-websocket",
+        "parley-eventlet",
+        "bare-gevent",
+        "bare-eventlet",
+    ],
 }
 S2 = {
     "clients": 1000,
@@ -138,6 +156,13 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def shown_path(path: Path) -> str:
+    """``path`` as results files name it: relative to this checkout when inside it (results files are
+    published, and a path of the machine that ran them means nothing to a reader)."""
+    path = path.resolve()
+    return str(path.relative_to(HERE.parent)) if path.is_relative_to(HERE.parent) else str(path)
+
+
 def pinned(cmd: list[str]) -> list[str]:
     """``cmd`` run on the server CPU (the load generator has the other one)."""
     return ["taskset", "-c", SERVER_CPU, *cmd]
@@ -189,6 +214,7 @@ class Bench:
         factory: dict[str, Callable[[], Server]] = {
             "parley": lambda: ParleyServer(self, "gunicorn", extra_env),
             "parley-eventlet": lambda: ParleyServer(self, "eventlet", extra_env),
+            "parley-simple-websocket": lambda: ParleyServer(self, "simple-websocket", extra_env),
             "reference": lambda: ReferenceServer(self),
             "bare-gevent": lambda: BareServer(self, "gevent", extra_env),
             "bare-eventlet": lambda: BareServer(self, "eventlet"),
@@ -274,9 +300,15 @@ class Server:
             self.proc.stop()
 
 
+WEBSOCKET_WORKER = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
+SIMPLE_WEBSOCKET = HERE / "candidates" / "simple_websocket"
+
+
 class ParleyServer(Server):
+    """Parley on SQLite: ``gunicorn`` (the Procfile), ``eventlet`` (app.py) or ``simple-websocket``."""
+
     def __init__(self, bench: Bench, runtime: str, extra_env: dict[str, str] | None) -> None:
-        self.name = "parley" if runtime == "gunicorn" else "parley-eventlet"
+        self.name = {"gunicorn": "parley", "eventlet": "parley-eventlet"}.get(runtime, f"parley-{runtime}")
         super().__init__(bench)
         self.runtime = runtime
         self.extra_env = extra_env or {}
@@ -286,16 +318,19 @@ class ParleyServer(Server):
         b.prepare_sqlite()
         env = b.parley_env(self.extra_env)
         command = None  # the Procfile's web command
-        if self.runtime != "gunicorn":
+        if self.runtime == "eventlet":
             b.run_py(["-m", "flask", "--app", "app", "rooms", "seed"], env)
             env["ASYNC_MODE"] = "eventlet"
             command = python_command("app.py")
+        elif self.runtime == "simple-websocket":
+            command = web_command(b.app_dir).replace(WEBSOCKET_WORKER, "gevent")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SIMPLE_WEBSOCKET), env.get("PYTHONPATH")]))
         server = WebProcess(
             free_port(), env, self.log_path, command=command, root=b.app_dir, wrapper=pinned([])
         )
         self.proc = server.start(timeout=90)
         self.urls = [server.url]
-        if self.runtime == "gunicorn":
+        if self.runtime != "eventlet":
             deadline = time.monotonic() + 10
             while not children(self.proc.pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -303,7 +338,7 @@ class ParleyServer(Server):
 
     def pids(self) -> list[int]:
         assert self.proc is not None
-        if self.runtime == "gunicorn":
+        if self.runtime != "eventlet":
             return children(self.proc.pid)[:1]  # the one worker (the master only supervises)
         return [self.proc.pid]
 
@@ -314,15 +349,12 @@ class ReferenceServer(Server):
 
     def start(self) -> None:
         ref = self.bench.o.reference_dir
-        if not (ref / "node_modules" / "socket.io").exists():
-            log(f"preparing the reference server in {ref} (copy of /work/shared/bench + npm ci)")
-            if not ref.exists():
-                shutil.copytree(self.bench.o.reference_src, ref)
-                subprocess.run(["chmod", "-R", "u+w", str(ref)], check=True)
+        if not (ref / "node_modules" / "socket.io").exists():  # make bench installs it; a bare run.py too
+            log(f"installing the reference server's packages in {ref} (npm ci)")
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ref, check=True, timeout=300)
         port = free_port()
         env = dict(os.environ, PORT=str(port))
-        self.proc = self.popen([self.bench.node, "ref-node/server.js"], env, ref)
+        self.proc = self.popen([self.bench.node, "server.js"], env, ref)
         self.urls = [f"http://127.0.0.1:{port}"]
         self.proc.wait_until_serving(
             self.urls[0] + "/socket.io/?EIO=4&transport=polling", 30, any_status=True
@@ -699,6 +731,7 @@ def plot(summary: dict[str, Any], path: Path, quick: bool) -> None:
         "parley": "tab:blue",
         "reference": "tab:orange",
         "parley-eventlet": "tab:cyan",
+        "parley-simple-websocket": "tab:red",
         "bare-gevent": "tab:green",
         "bare-eventlet": "tab:olive",
         "parley-cluster": "tab:purple",
@@ -879,7 +912,7 @@ def table(doc: dict[str, Any]) -> str:
 def merge(paths: list[Path], app_dir: Path, publish: bool, max_foreign: float = 0.3) -> None:
     """More runs per median on a noisy machine: pool several results files of one checkout."""
     docs = [json.loads(p.read_text()) for p in paths]
-    used = [(p, d) for p, d in zip(paths, docs, strict=True) if Path(d["meta"]["app_dir"]) == app_dir]
+    used = [(p, d) for p, d in zip(paths, docs, strict=True) if d["meta"]["app_dir"] == shown_path(app_dir)]
     runs = [r for _p, d in used for r in d["runs"]]
 
     # Drop runs that other processes disturbed (this machine is shared), unless that would leave
@@ -966,8 +999,12 @@ def main() -> None:
         help="CPUs for the two instances and Redis (default: the server CPU; 0,1 = both)",
     )
     parser.add_argument("--app-dir", type=Path, default=HERE.parent, help="the Parley checkout to run")
-    parser.add_argument("--reference-src", type=Path, default=Path("/work/shared/bench"))
-    parser.add_argument("--reference-dir", type=Path, default=Path("/tmp/bench-ref"))
+    parser.add_argument(
+        "--reference-dir",
+        type=Path,
+        default=HERE / "reference",
+        help="the Node reference server (server.js, package-lock.json)",
+    )
     parser.add_argument(
         "--postgres", default=os.environ.get("PARLEY_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
     )
@@ -1008,7 +1045,7 @@ def main() -> None:
         "started": stamp,
         "quick": options.quick,
         "runs_each": runs,
-        "app_dir": str(options.app_dir),
+        "app_dir": shown_path(options.app_dir),
         "git": git.stdout.strip(),
         "git_dirty": bool(
             subprocess.run(

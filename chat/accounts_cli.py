@@ -6,29 +6,19 @@ Every refusal is printed as an error with exit code 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from chat.command_line import refused, say
 from chat.domain import accounts, people, signups
-from chat.domain.errors import ChatError
 from chat.models import Invite
 from chat.models.time import iso_utc
 
 users_cli = AppGroup("users", help="List, create, disable and enable accounts; make admins; reset passwords.")
 invites_cli = AppGroup("invites", help="Create, list and revoke invitation links.")
-
-
-@contextmanager
-def refusals() -> Iterator[None]:
-    """A refusal becomes click's error: its message on stderr, exit code 1."""
-    try:
-        yield
-    except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
 
 
 def link(path: str) -> str:
@@ -44,7 +34,7 @@ def list_users() -> None:
         role = "admin" if user.is_admin else "member"
         state = "disabled" if user.is_disabled else "enabled"
         shown = f" ({user.display_name})" if user.display_name else ""
-        click.echo(f"{user.username}{shown}\t{role}\t{state}\tsince {iso_utc(user.created_at)[:10]}")
+        say(f"{user.username}{shown}\t{role}\t{state}\tsince {iso_utc(user.created_at)[:10]}")
 
 
 @users_cli.command("create")
@@ -53,16 +43,16 @@ def list_users() -> None:
 @click.option("--admin", is_flag=True, help="A site administrator.")
 def create_user(username: str, password: str, admin: bool) -> None:
     """Create the account USERNAME (the site's first account is an admin anyway)."""
-    with refusals():
+    with refused():
         user = accounts.register_user(username, password, admin=admin)
-    click.echo(f"created {'admin' if user.is_admin else 'user'} {user.username}")
+    say(f"created {'admin' if user.is_admin else 'user'} {user.username}")
 
 
 def _user_command(name: str, act: Callable[[str], object], done: str, doc: str) -> None:
     def command(username: str) -> None:
-        with refusals():
+        with refused():
             act(username)
-        click.echo(done.format(username=username))
+        say(done.format(username=username))
 
     command.__doc__ = doc
     users_cli.command(name)(click.argument("username")(command))
@@ -95,11 +85,9 @@ _user_command(
 )
 def reset_password(username: str, hours: float) -> None:
     """Print a one-time link with which USERNAME sets a new password (earlier links stop working)."""
-    with refusals():
+    with refused():
         token = people.create_reset_link(None, username, hours)
-    click.echo(
-        f"{link('/reset/' + token)}\n(works once, for {hours:g} hours; give it to {username} privately)"
-    )
+    say(f"{link('/reset/' + token)}\n(works once, for {hours:g} hours; give it to {username} privately)")
 
 
 def describe(invite: Invite) -> str:
@@ -123,27 +111,27 @@ def describe(invite: Invite) -> str:
 )
 def create_invite(days: float | None, max_uses: int | None, room_slugs: tuple[str, ...]) -> None:
     """Create an invitation link and print it."""
-    with refusals():
+    with refused():
         invite = signups.create_invite(None, days=days, max_uses=max_uses, room_slugs=room_slugs)
-    click.echo(describe(invite))
+    say(describe(invite))
     if signups.signup_mode() == signups.CLOSED:
-        click.echo("note: sign-up is closed, so this link admits nobody until it is opened", err=True)
+        say("note: sign-up is closed, so this link admits nobody until it is opened", err=True)
 
 
 @invites_cli.command("list")
 def list_invites() -> None:
     """The newest invitations, revoked and spent ones included."""
     for invite in signups.invites(None):
-        click.echo(describe(invite))
+        say(describe(invite))
 
 
 @invites_cli.command("revoke")
 @click.argument("invite_id", type=int)
 def revoke_invite(invite_id: int) -> None:
     """Revoke invitation INVITE_ID (as listed): its link stops working at once."""
-    with refusals():
+    with refused():
         invite = signups.revoke_invite(None, invite_id)
-    click.echo(f"revoked invitation {invite.id}")
+    say(f"revoked invitation {invite.id}")
 
 
 def init_app(app: Flask) -> None:

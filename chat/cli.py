@@ -7,18 +7,17 @@ in it) exits 2, as click's usage errors do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from chat.command_line import refused, say
 from chat.domain import accounts, membership, messages, rooms, running
 from chat.domain.errors import NOT_FOUND, ChatError
 from chat.models import Room
 
 SEED_ROOMS = ("general", "random")
+
 
 # AppGroup runs each command inside an application context.
 rooms_cli = AppGroup("rooms", help="List, create, seed, archive and delete rooms; add and remove members.")
@@ -29,7 +28,7 @@ def seed_rooms() -> None:
     """Create the default public rooms; running it again changes nothing."""
     for name in SEED_ROOMS:
         room, created = rooms.ensure_room(name)
-        click.echo(f"{'created' if created else 'exists '} /r/{room.slug}")
+        say(f"{'created' if created else 'exists '} /r/{room.slug}")
 
 
 @rooms_cli.command("list")
@@ -38,7 +37,7 @@ def list_rooms(archived: bool) -> None:
     """Every public and private room: address, kind, members, name (archived ones marked)."""
     for room, members in running.every_room(archived_only=archived):
         mark = "  (archived)" if room.archived else ""
-        click.echo(f"/r/{room.slug}\t{room.kind}\t{members} members\t{room.name}{mark}")
+        say(f"/r/{room.slug}\t{room.kind}\t{members} members\t{room.name}{mark}")
 
 
 @rooms_cli.command("create")
@@ -60,7 +59,7 @@ def create_room(name: str, private: bool, members: tuple[str, ...], admins: tupl
             membership.enrol(room, username)
         for username in admins:
             membership.enrol(room, username, admin=True)
-    click.echo(f"created {room.kind} room /r/{room.slug}")
+    say(f"created {room.kind} room /r/{room.slug}")
 
 
 @rooms_cli.command("add-member")
@@ -71,7 +70,7 @@ def add_member(slug: str, username: str, admin: bool) -> None:
     """Make USERNAME a member (or an --admin) of the room at /r/SLUG; the room shows in their sidebar at once."""
     with refused():
         person = membership.enrol(_room(slug), username, admin=admin)
-    click.echo(f"{person.username} is {'an admin' if admin else 'a member'} of /r/{slug}")
+    say(f"{person.username} is {'an admin' if admin else 'a member'} of /r/{slug}")
 
 
 @rooms_cli.command("remove-member")
@@ -81,7 +80,7 @@ def remove_member(slug: str, username: str) -> None:
     """End USERNAME's membership of /r/SLUG: their open pages and sockets lose the room at once."""
     with refused():
         person = membership.dismiss(_room(slug), username)
-    click.echo(f"{person.username} is no longer a member of /r/{slug}")
+    say(f"{person.username} is no longer a member of /r/{slug}")
 
 
 @rooms_cli.command("archive")
@@ -92,7 +91,7 @@ def archive_room(slug: str, restore: bool) -> None:
     with refused():
         room = _room(slug)
         (running.restore if restore else running.archive)(room, None)
-    click.echo(f"{'restored' if restore else 'archived'} /r/{slug}")
+    say(f"{'restored' if restore else 'archived'} /r/{slug}")
 
 
 @rooms_cli.command("delete")
@@ -106,7 +105,7 @@ def delete_room(slug: str) -> None:
     with refused():
         room = _room(slug)
         running.delete(room, None, room.name)
-    click.echo(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
+    say(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
 
 
 def _room(slug: str) -> Room:
@@ -116,34 +115,23 @@ def _room(slug: str) -> Room:
     return found
 
 
-@contextmanager
-def refused() -> Iterator[None]:
-    """A refusal becomes click's error: its message on stderr, exit code 1."""
-    try:
-        yield
-    except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
-
-
 @click.command("announce")
 @with_appcontext
 @click.argument("room")
 @click.argument("text")
 def announce(room: str, text: str) -> None:
     """Post TEXT in ROOM as the system user, live to every server through Redis."""
-    try:
+    with refused():
         found = rooms.find_room(room)
         if found is None:
             raise ChatError(NOT_FOUND, f"There is no room {room!r}.")
         posted = messages.announce(found, text)
-    except ChatError as refusal:
-        raise click.ClickException(refusal.message) from refusal
     live = (
         "delivered live"
         if current_app.config["REDIS_URL"]
         else "stored (no REDIS_URL: clients see it when they next load the room)"
     )
-    click.echo(f"announced in /r/{found.slug} as seq {posted.message.seq}, {live}")
+    say(f"announced in /r/{found.slug} as seq {posted.message.seq}, {live}")
 
 
 def init_app(app: Flask) -> None:

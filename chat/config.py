@@ -11,6 +11,7 @@ import math
 import os
 import secrets
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +27,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PLATFORM_MARKERS = ("RENDER", "K_SERVICE", "KUBERNETES_SERVICE_HOST", "DYNO")
 # Who may sign up (chat.domain.signups); unset, the admin page decides (invite-only in production).
 SIGNUP_MODES = ("open", "invite-only", "closed")
+# The databases Parley runs on (SQLAlchemy's names; postgres:// is what platforms hand out).
+DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
 
 
 class ConfigError(RuntimeError):
@@ -74,10 +77,23 @@ def database_url(raw: str | None, instance_path: str) -> str:
     """
     if not raw:
         return "sqlite:///" + str(Path(instance_path) / "parley.sqlite3")
+    scheme = raw.partition("://")[0].lower() if "://" in raw else ""
+    if scheme not in DATABASE_SCHEMES:
+        # Only the scheme is shown: the rest of a URL may hold a password.
+        shown = f"a URL with the scheme {scheme!r}" if scheme else "no URL (scheme://...)"
+        raise ConfigError(
+            "DATABASE_URL must be a PostgreSQL (postgresql://user:password@host/name) or SQLite "
+            f"(sqlite:////path/to/file) URL, got {shown}"
+        )
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
+
+
+def log_format(env: Mapping[str, str]) -> str:
+    """``json`` (one JSON object per line, for every line the process writes) or ``text``."""
+    return "json" if (env.get("LOG_FORMAT") or "").strip().lower() == "json" else "text"
 
 
 Number = TypeVar("Number", int, float)
@@ -172,7 +188,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "PUBLIC_URL": env.get("PUBLIC_URL") or None,
         # open, invite-only or closed; fixes the mode the admin page would otherwise choose.
         "SIGNUP_MODE": _signup_mode(env.get("SIGNUP_MODE")),
-        "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
+        "LOG_FORMAT": log_format(env),
         "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),
         "SOCKETIO_ADMIN_USER": env.get("SOCKETIO_ADMIN_USER") or "admin",
         "SOCKETIO_ADMIN_PASSWORD": env.get("SOCKETIO_ADMIN_PASSWORD") or None,

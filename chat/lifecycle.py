@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from chat import live
-from chat.extensions import socketio
+from chat.extensions import db, socketio
 from chat.internals import abort_transport
 
 log = logging.getLogger("parley.lifecycle")
@@ -31,3 +31,10 @@ def drain(app: Flask) -> int:
         except Exception:  # one broken socket must not stop the drain
             log.exception("could not close socket %s", sid)
     return len(sids)
+
+
+def release(app: Flask) -> None:
+    """Close the database connections of a process that leaves without Python's teardown."""
+    log.info("stopped: every connection is closed")
+    with app.app_context():
+        db.engine.dispose()

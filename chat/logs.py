@@ -1,5 +1,11 @@
 """Logging: one line per connect, disconnect and error, on stderr, as text or JSON.
 
+With ``LOG_FORMAT=json`` every line the process writes is one JSON object:
+Parley's, every library's (the root logger gets the JSON handler, Python's
+warnings are logged), gunicorn's own (gunicorn.conf.py's
+``logger_class``), the migration's (migrations/env.py) and the ``flask``
+commands' (chat/cli.py), and the refusal to start (``refusal``).
+
 Two defences hold for every logger of the process, the libraries' included:
 
 - **Nothing from outside can break a line.** Every record's message is
@@ -27,6 +33,7 @@ LIBRARY_LOGGERS = ("engineio.server", "socketio.server")
 REPEATS_PER_MINUTE = 5
 # Line and paragraph separators a log viewer may also break on.
 LINE_BREAKERS = {"\u0085", "\u2028", "\u2029"}
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def escape_controls(text: str) -> str:
@@ -85,8 +92,19 @@ def protect() -> None:
         logging.setLogRecordFactory(EscapedRecord)
     for name in LIBRARY_LOGGERS:
         logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            # Their default level, set first: python-engineio and -socketio then add no plain-text
+            # handler of their own, and their lines go to the root logger's (JSON) handler.
+            logger.setLevel(logging.ERROR)
         if not any(isinstance(f, RepeatFilter) for f in logger.filters):
             logger.addFilter(RepeatFilter())
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """The formatter of every line, ``json`` or text."""
+    if log_format == "json":
+        return JsonFormatter(JSON_FIELDS)
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def setup(log_format: str, level: str) -> None:
@@ -94,14 +112,27 @@ def setup(log_format: str, level: str) -> None:
     protect()
     if log.handlers:
         return
-    handler = logging.StreamHandler()
-    formatter: logging.Formatter
-    if log_format == "json":
-        formatter = JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    else:
-        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handler.setFormatter(formatter)
-    handler.addFilter(RepeatFilter())
-    log.addHandler(handler)
+    log.addHandler(_handler(log_format))
     log.setLevel(level)
     log.propagate = False
+    if log_format == "json":
+        # Everything else too: a library logging without handlers of its own (engineio's
+        # errors, alembic's progress), Python's warnings.
+        logging.getLogger().addHandler(_handler(log_format))
+        logging.captureWarnings(True)
+
+
+def _handler(log_format: str) -> logging.Handler:
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(log_format))
+    handler.addFilter(RepeatFilter())
+    return handler
+
+
+def refusal(reason: str, log_format: str) -> str:
+    """The one line that says why the process will not start (a ``ConfigError``)."""
+    text = f"parley: refusing to start: {escape_controls(reason)}"
+    if log_format != "json":
+        return text
+    fields = {"name": "parley", "levelno": logging.CRITICAL, "levelname": "CRITICAL", "msg": text}
+    return formatter(log_format).format(logging.makeLogRecord(fields))

@@ -7,7 +7,10 @@ from alembic import context
 from flask import current_app
 
 config = context.config
-if config.config_file_name is not None:
+if current_app.config["LOG_FORMAT"] == "json":
+    # The app's JSON handler on the root logger writes alembic's progress (chat/logs.py).
+    logging.getLogger("alembic").setLevel(logging.INFO)
+elif config.config_file_name is not None:
     # Keep the app's own loggers working when migrations run inside it (tests).
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")

@@ -1,4 +1,4 @@
-"""Each reach into a library's internals (``chat/internals.py``) still does what it relies on.
+"""Each reach into a library's internals (``chat/internals/``) still does what it relies on.
 
 One test per reach-in, against the installed libraries: when an upgrade
 changes a private method, attribute or behaviour, the test of that reach-in
@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import gevent
+import gevent.event
 import pytest
 import redis
 import socketio
@@ -26,6 +27,7 @@ from flask import Flask, request
 from flask_socketio import SocketIO
 from gevent import pywsgi
 from gevent import socket as gsocket
+from gevent.pool import Pool
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
 from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import WebSocket
@@ -229,27 +231,107 @@ def websocket_first_frame(port: int) -> bytes:
         connection.close()
 
 
-def test_gunicorns_gevent_websocket_worker_builds_its_servers_from_wsgi_handler() -> None:
+def test_gunicorns_gevent_websocket_worker_builds_its_servers_from_its_classes() -> None:
     assert GeventWebSocketWorker.wsgi_handler is WebSocketHandler
-    # Read when run() builds the servers, which is after the post_worker_init hook.
-    assert "handler_class=self.wsgi_handler" in inspect.getsource(GeventWebSocketWorker.run)
-    worker = SimpleNamespace(wsgi_handler=GeventWebSocketWorker.wsgi_handler)
-    assert internals.install_frame_writer(worker) is True
+    # Both read when run() builds the servers, which is after the post_worker_init hook.
+    run = inspect.getsource(GeventWebSocketWorker.run)
+    assert "server = self.server_class(" in run
+    assert "handler_class=self.wsgi_handler" in run
+    worker = SimpleNamespace(wsgi_handler=GeventWebSocketWorker.wsgi_handler, server_class=pywsgi.WSGIServer)
+    shutdown = internals.install_frame_writer(worker)
+    assert shutdown is not None
     assert issubclass(worker.wsgi_handler, internals.FrameWritingHandler)
-    assert internals.install_frame_writer(SimpleNamespace(wsgi_handler=None)) is False
+    assert issubclass(worker.server_class, pywsgi.WSGIServer)
+    assert internals.install_frame_writer(SimpleNamespace(wsgi_handler=None)) is None
 
 
-def test_sigterm_first_stops_the_worker_accepting_then_hands_off() -> None:
+def test_gunicorns_gevent_worker_waits_for_its_pools_and_handles_sigterm_with_handle_exit() -> None:
+    run = inspect.getsource(GeventWebSocketWorker.run)
+    assert "while self.alive:" in run
+    assert "server.pool.free_count() != server.pool.size" in run, "it waits for every connection"
+    assert "signal.signal(signal.SIGTERM, self.handle_exit)" in inspect.getsource(
+        GeventWebSocketWorker.init_signals
+    )
+
+
+class FakeShutdown(internals.WorkerShutdown):
+    def __init__(self, calls: list[str]) -> None:
+        super().__init__()
+        self.calls = calls
+
+    def begin(self) -> None:
+        self.calls.append("refuse new connections")
+
+    def finish(self, timeout: float, release: Callable[[], object]) -> None:
+        self.calls.append(f"exit once all are gone (at most {timeout} s)")
+        release()
+
+
+def test_sigterm_stops_the_worker_then_refuses_hands_off_and_exits_once() -> None:
     calls: list[str] = []
-    worker = SimpleNamespace(handle_exit=lambda *_: calls.append("stop accepting"))
+    worker = SimpleNamespace(
+        handle_exit=lambda *_: calls.append("stop accepting"), cfg=SimpleNamespace(graceful_timeout=10)
+    )
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        internals.on_sigterm(worker, lambda: calls.append("drain"))
+        internals.on_sigterm(
+            worker, FakeShutdown(calls), lambda: calls.append("drain"), lambda: calls.append("release")
+        )
         assert threading.current_thread() is threading.main_thread()
         worker.handle_exit(15, None)
+        worker.handle_exit(15, None)  # the master's, after the group's
+        gevent.sleep(0.1)  # the stop runs in a greenlet
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert calls == ["stop accepting", "drain"]
+    assert calls == [
+        "stop accepting",
+        "stop accepting",
+        "refuse new connections",
+        "drain",
+        "exit once all are gone (at most 10 s)",
+        "release",
+    ]
+
+
+def http_get(connection: Any, path: str = "/") -> None:
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+
+def test_a_stopping_server_refuses_new_connections_and_further_requests_and_closes_idle_ones() -> None:
+    answer_slow = gevent.event.Event()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ["PATH_INFO"] == "/slow":
+            answer_slow.wait(5)
+        return plain_app(environ, start_response)
+
+    shutdown = internals.WorkerShutdown()
+    handler = type("Guarded", (internals.GuardedHandler,), {"shutdown": shutdown})
+    server = shutdown.server_class(pywsgi.WSGIServer)(
+        ("127.0.0.1", 0), app, handler_class=handler, spawn=Pool(10), log=None, error_log=None
+    )  # as gunicorn builds it: with a pool of worker_connections
+    server.start()
+    assert shutdown.servers == [server]
+    busy = gsocket.create_connection(("127.0.0.1", server.server_port))
+    idle = gsocket.create_connection(("127.0.0.1", server.server_port))
+    try:
+        with gevent.Timeout(5):  # the server's greenlets run while this one waits
+            http_get(busy, "/slow")
+            while len(shutdown.waiting) < 1 or server.pool.free_count() > 8:
+                gevent.sleep(0.01)
+            shutdown.begin()
+            with pytest.raises(ConnectionRefusedError):
+                gsocket.create_connection(("127.0.0.1", server.server_port)).close()
+            assert idle.recv(4096) == b"", "an idle connection is closed"
+            answer_slow.set()
+            assert busy.recv(4096).startswith(b"HTTP/1.1 200"), "a request under way is answered"
+            http_get(busy)
+            assert busy.recv(4096) == b"", "but no further request is read on its connection"
+            assert server.pool.join(timeout=5) is True, "every connection has ended"
+    finally:
+        busy.close()
+        idle.close()
+        server.stop()
 
 
 def test_a_refused_sockets_transport_is_closed_after_the_pause() -> None:
@@ -380,8 +462,8 @@ def test_a_websocket_handshake_the_app_refuses_reaches_it_as_plain_http() -> Non
 
 
 def test_gunicorn_gets_the_guarded_handler_with_the_configured_pause() -> None:
-    worker = SimpleNamespace(wsgi_handler=GeventWebSocketWorker.wsgi_handler)
-    assert internals.install_frame_writer(worker, 3.0, without_cookie) is True
+    worker = SimpleNamespace(wsgi_handler=GeventWebSocketWorker.wsgi_handler, server_class=pywsgi.WSGIServer)
+    assert internals.install_frame_writer(worker, 3.0, without_cookie) is not None
     assert issubclass(worker.wsgi_handler, internals.GuardedHandler)
     assert worker.wsgi_handler.slow_client_seconds == 3.0
     assert worker.wsgi_handler.refuses_upgrade is without_cookie

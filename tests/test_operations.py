@@ -175,9 +175,19 @@ def test_unsafe_production_settings_are_refused(tmp_path: Path, env: dict[str, s
 
 def start_app(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Import app.py the way gunicorn does, in a fresh process."""
+    return in_fresh_process(env, "-c", "import app")
+
+
+def flask_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``flask --app app ARGS`` as the Procfile runs it, in a fresh process."""
+    return in_fresh_process(env, "-m", "flask", "--app", "app", *args)
+
+
+def in_fresh_process(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """This Python with ``args`` in the checkout, with ``env`` instead of the shell's app settings."""
     clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL", "PARLEY_ENV")}
     return subprocess.run(
-        [sys.executable, "-c", "import app"],
+        [sys.executable, *args],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -231,3 +241,47 @@ def test_numbers_in_the_environment_are_checked(tmp_path: Path) -> None:
         from_environment(str(tmp_path), {"RATE_LIMIT_PER_SECOND": "fast"})
     with pytest.raises(ConfigError, match="MAX_EVENT_BYTES"):
         from_environment(str(tmp_path), {"MAX_EVENT_BYTES": "1000"})
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hunter2-secret@127.0.0.1:6379/0", "the scheme 'redis'"),
+        ("https://hunter2-secret@db.example.com/x", "the scheme 'https'"),
+        ("hunter2-secret", "no URL"),
+    ],
+)
+def test_a_database_url_that_names_no_database_is_refused_without_its_secret(
+    tmp_path: Path, url: str, shown: str
+) -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL must be a PostgreSQL") as refused:
+        from_environment(str(tmp_path), {"DATABASE_URL": url})
+    assert shown in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+    for ok in ("postgres://u@h/d", "postgresql://u@h/d", "postgresql+psycopg://u@h/d", "sqlite:////x.db"):
+        assert from_environment(str(tmp_path), {"DATABASE_URL": ok})["SQLALCHEMY_DATABASE_URI"]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_migration_refuses_a_database_url_of_another_kind_in_one_line(log_format: str) -> None:
+    done = flask_command(
+        {"DATABASE_URL": "redis://127.0.0.1:6379/0", "LOG_FORMAT": log_format}, "db", "upgrade"
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    line = json.loads(lines[0])["message"] if log_format == "json" else lines[0]
+    assert line.startswith("parley: refusing to start: DATABASE_URL must be a PostgreSQL"), line
+
+
+def test_a_refused_command_says_why_in_one_json_line(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "LOG_FORMAT": "json"}
+    assert flask_command(env, "db", "upgrade").returncode == 0
+    done = flask_command(env, "rooms", "delete", "nowhere")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    [line] = done.stderr.strip().splitlines()
+    record = json.loads(line)
+    assert (record["levelname"], record["name"]) == ("ERROR", "parley.cli")
+    assert "nowhere" in record["message"]

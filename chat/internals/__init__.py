@@ -4,7 +4,9 @@ Parley uses a few things its libraries do not offer as public API. Each one
 is here, with what it relies on and the pinned version it was checked
 against (``pyproject.toml``); ``tests/test_internals.py`` has a test per
 reach-in that fails when an upgrade changes what it relies on. Code elsewhere
-calls these functions and classes, never the private names.
+calls these functions and classes, never the private names. The web server's
+reach-ins (gunicorn's gevent worker, gevent's pywsgi, gevent-websocket) are in
+``chat/internals/worker.py``, re-exported here.
 
 | reach-in | library (pinned) | relies on |
 | --- | --- | --- |
@@ -13,22 +15,29 @@ calls these functions and classes, never the private names.
 | ``abort_transport``, ``queued_packets`` | python-engineio 4.15.1 | ``Server.sockets`` maps Engine.IO sids to sockets; ``Socket.close(abort=True)`` drops without a close packet; ``Socket.queue`` holds unsent packets |
 | ``has_socket_session`` | Flask-SocketIO 5.7.0 | after connect, each event's environ carries ``saved_session``, the socket's copy of the session |
 | ``FrameWritingHandler`` | gevent-websocket 0.10.1 | ``WebSocket.raw_write`` writes every frame; ``WebSocketHandler.upgrade_websocket`` sets ``self.websocket`` |
-| ``install_frame_writer``, ``on_sigterm`` | gunicorn 27.0.1 | the gevent worker builds its servers from ``wsgi_handler`` after ``post_worker_init``; ``handle_exit`` is its SIGTERM handler |
+| ``install_frame_writer``, ``on_sigterm`` | gunicorn 27.0.1 | the gevent worker builds its servers from ``server_class`` and ``wsgi_handler`` after ``post_worker_init``, and exits once their pools are empty; ``handle_exit`` is its SIGTERM handler |
 | ``close_transport_later`` | python-socketio 5.18.1, python-engineio 4.15.1 | ``manager.eio_sid_from_sid`` still knows a refused socket while its connect handler runs; then as ``abort_transport`` |
-| ``GuardedHandler`` | gevent 26.9.0, gevent-websocket 0.10.1 | pywsgi reads each request's head in ``read_requestline`` then ``read_request`` and hands a client error to ``_handle_client_error``; gevent-websocket upgrades in ``upgrade_websocket`` before the app runs, and hands a request it did not upgrade to the app as plain HTTP |
+| ``GuardedHandler``, ``WorkerShutdown`` | gevent 26.9.0, gevent-websocket 0.10.1 | pywsgi reads each request's head in ``read_requestline`` (an empty line ends the connection) then ``read_request`` and hands a client error to ``_handle_client_error``; ``close()`` of a server stops accepting and closes its listener; gevent-websocket upgrades in ``upgrade_websocket`` before the app runs, and hands a request it did not upgrade to the app as plain HTTP |
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import gevent
 import socketio
-from geventwebsocket.handler import WebSocketHandler
+
+from chat.internals.worker import (  # re-exported: one module to import every reach-in from
+    FrameWritingHandler,
+    GuardedHandler,
+    SlowClient,
+    WorkerShutdown,
+    frame_writer,
+    install_frame_writer,
+    on_sigterm,
+    wsgi_flask_app,
+)
 
 log = logging.getLogger("parley.internals")
 
@@ -146,126 +155,20 @@ def has_socket_session(environ: Mapping[str, Any]) -> bool:
     return "saved_session" in environ
 
 
-def frame_writer(sock: Any) -> Callable[[bytes], None]:
-    """Write ``data`` to the gevent socket ``sock``: one ``send``, ``sendall`` only for a remainder.
-
-    gevent's ``sendall`` first asks the kernel for the send-buffer size
-    (``getsockopt``) to size its chunks; for a chat frame that lookup costs as
-    much as the write, once per recipient of every broadcast (11 % of the
-    server's CPU in the S1 profile). A plain ``send`` writes the whole frame
-    whenever the kernel's buffer has room, which is nearly always.
-    """
-    send, sendall = sock.send, sock.sendall
-
-    def write(data: bytes) -> None:
-        sent = send(data)
-        if sent < len(data):
-            sendall(memoryview(data)[sent:])
-
-    return write
-
-
-class FrameWritingHandler(WebSocketHandler):
-    """gevent-websocket's handler, its upgraded sockets writing frames with ``frame_writer``."""
-
-    def upgrade_websocket(self) -> Any:
-        """Upgrade as gevent-websocket does, then swap in ``frame_writer`` for the socket's writes."""
-        refusal = super().upgrade_websocket()
-        websocket = getattr(self, "websocket", None)
-        if websocket is not None:
-            websocket.raw_write = frame_writer(self.socket)
-        return refusal
-
-
-class SlowClient(socket.timeout):
-    """A client that did not send its request's line and headers in time (or sent nothing at all)."""
-
-
-class GuardedHandler(FrameWritingHandler):
-    """``FrameWritingHandler`` that also refuses what costs a connection and gives nothing back.
-
-    - **Slow or idle heads.** The request line and headers must arrive within
-      ``slow_client_seconds`` in all (a keep-alive connection waiting for its
-      next request counts too); a body may pause that long between reads.
-      The connection is then closed without an answer, and nothing is logged.
-    - **Refused WebSocket handshakes.** gevent-websocket upgrades before the
-      app sees the request, so the app could only close an upgraded socket.
-      A handshake that ``refuses_upgrade(environ)`` says the app will refuse
-      (no valid session: ``chat.security.HandshakeGate``) is not upgraded, and
-      the app answers it over plain HTTP with its 401.
-    """
-
-    slow_client_seconds = 10.0
-    refuses_upgrade: Callable[[dict[str, Any]], bool] | None = None
-
-    def handle_one_request(self) -> Any:
-        """One request, its head under a deadline (cancelled however the head ends)."""
-        self._head_deadline: gevent.Timeout | None = None
-        try:
-            return super().handle_one_request()
-        finally:
-            if self._head_deadline is not None:
-                self._head_deadline.close()
-
-    def read_requestline(self) -> Any:
-        """The request line, read once the head's deadline runs and reads time out."""
-        self.socket.settimeout(self.slow_client_seconds)
-        self._head_deadline = gevent.Timeout.start_new(self.slow_client_seconds, SlowClient("slow head"))
-        return super().read_requestline()
-
-    def read_request(self, raw_requestline: str) -> Any:
-        """The headers, then the head's deadline ends (the body's reads keep their timeout)."""
-        try:
-            return super().read_request(raw_requestline)
-        finally:
-            if self._head_deadline is not None:
-                self._head_deadline.close()
-
-    def _handle_client_error(self, ex: BaseException) -> Any:
-        if isinstance(ex, OSError):  # too slow, or gone: close quietly (gevent would print a traceback)
-            return None
-        return super()._handle_client_error(ex)
-
-    def upgrade_websocket(self) -> Any:
-        """Upgrade as gevent-websocket does, unless the app will refuse it; upgraded, reads wait on."""
-        if self.refuses_upgrade is not None and self.refuses_upgrade(self.environ):
-            return None
-        refusal = super().upgrade_websocket()
-        if getattr(self, "websocket", None) is not None:
-            self.socket.settimeout(None)  # frames come when they come; Engine.IO's pings find the dead
-        return refusal
-
-
-def install_frame_writer(
-    worker: Any,
-    slow_client_seconds: float = GuardedHandler.slow_client_seconds,
-    refuses_upgrade: Callable[[dict[str, Any]], bool] | None = None,
-) -> bool:
-    """Make a gunicorn gevent-websocket worker use ``GuardedHandler``; False for other workers."""
-    if worker.wsgi_handler is not WebSocketHandler:
-        return False
-    settings: dict[str, object] = {"slow_client_seconds": slow_client_seconds}
-    if refuses_upgrade is not None:
-        settings["refuses_upgrade"] = staticmethod(refuses_upgrade)
-    worker.wsgi_handler = type(
-        "GuardedHandler", (GuardedHandler,), settings
-    )  # read when it builds its servers
-    return True
-
-
-def on_sigterm(worker: Any, then: Callable[[], None]) -> None:
-    """On SIGTERM, let the gunicorn worker stop accepting, then call ``then``."""
-    stop_accepting = worker.handle_exit
-
-    def handle(signum: int, frame: Any) -> None:
-        stop_accepting(signum, frame)
-        then()
-
-    worker.handle_exit = handle
-    signal.signal(signal.SIGTERM, handle)
-
-
-def wsgi_flask_app(worker: Any) -> Any:
-    """The Flask app a gunicorn worker serves (``app:app``), unwrapped if a middleware wraps it."""
-    app = worker.wsgi
-    return getattr(app, "flask_app", app)
+__all__ = [
+    "COMMAND_PREFIX",
+    "FrameWritingHandler",
+    "GuardedHandler",
+    "ObservedRedisManager",
+    "SlowClient",
+    "WorkerShutdown",
+    "abort_transport",
+    "close_transport_later",
+    "frame_writer",
+    "has_socket_session",
+    "install_frame_writer",
+    "is_pending_disconnect",
+    "on_sigterm",
+    "queued_packets",
+    "wsgi_flask_app",
+]
