@@ -10,7 +10,21 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from chat import admin, assets, auth, cli, config, error_pages, fanout, health, live, logs, runtime, security
+from chat import (
+    admin,
+    assets,
+    auth,
+    cli,
+    config,
+    error_pages,
+    fanout,
+    health,
+    internals,
+    live,
+    logs,
+    runtime,
+    security,
+)
 from chat.domain.snapshots import Snapshots
 from chat.extensions import csrf, db, migrate, socketio
 from chat.rooms import bp as rooms_bp
@@ -47,6 +61,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=security.allowed_origin(app),
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )
+    # Under gevent, WebSocket frames are written by the sender, not a writer greenlet per socket.
+    internals.write_frames_directly(socketio.server.eio, int(app.config["SOCKET_BACKLOG_BYTES"]))
     admin.init_app(app)
     cli.init_app(app)
     security.init_app(app)
