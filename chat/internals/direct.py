@@ -35,6 +35,8 @@ from gevent.queue import Empty
 
 from chat.internals.frames import DEFAULT_BACKLOG_LIMIT, PING_FRAME, FrameWriter, websocket_frame
 
+READ_BUFFER_BYTES = 512  # a chat frame from a client is small; a larger one is read straight through
+
 # Typed as Any: python-engineio's attributes are untyped, and set in its __init__.
 EngineIOSocket: Any = engineio.socket.Socket
 
@@ -52,6 +54,7 @@ class DirectSocket(EngineIOSocket):
     upgraded: bool
     upgrading: bool
     last_ping: float | None
+    queue: Any
     writer: FrameWriter | None = None
     backlog_limit = DEFAULT_BACKLOG_LIMIT
     _ping_timer: Any = None
@@ -67,7 +70,7 @@ class DirectSocket(EngineIOSocket):
     def queued(self) -> int:
         """Packets and frames waiting to be written to this socket."""
         writer = self.writer
-        return int(self.queue.qsize()) + (writer.pending_frames if writer is not None else 0)
+        return writer.pending_frames if writer is not None else int(self.queue.qsize())
 
     def schedule_ping(self) -> None:
         """The next PING in ``ping_interval``, from an event-loop timer instead of a sleeping greenlet."""
@@ -121,7 +124,9 @@ class DirectSocket(EngineIOSocket):
         self.connected = self.upgraded = True
         writer = self.writer = FrameWriter(sock, self.backlog_limit)
         websocket.raw_write = writer.write  # gevent-websocket's own frames (pongs, close) queue in line
+        read_through_small_buffer(websocket, sock)  # before the client has the OPEN packet to answer
         self._write_queued(writer)
+        self.queue = None  # from here on nothing is queued; python-engineio's queue costs 2.5 KB
         self._read(ws)
         writer.closed = True  # the client is gone: nothing more to write
         self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
@@ -179,6 +184,31 @@ class DirectSocket(EngineIOSocket):
             except Exception:
                 self.server.logger.exception("Unknown receive error")
                 return
+
+
+def read_through_small_buffer(websocket: Any, sock: Any) -> None:
+    """Read the WebSocket's frames through a small buffer instead of the HTTP request's 8 KiB one.
+
+    A client sends no frame before the handshake's answer, so the request's
+    buffer is normally empty by now; if it holds bytes (a client that did not
+    wait), they are read from it as before.
+    """
+    handler = websocket.handler
+    request_reader = handler.rfile
+    timeout = sock.timeout
+    sock.settimeout(0.0)  # a look at what is buffered or already arrived, without waiting
+    try:
+        unread = request_reader.peek(1)
+    except OSError:
+        return
+    finally:
+        sock.settimeout(timeout)
+    if unread:
+        return
+    reader = sock.makefile("rb", READ_BUFFER_BYTES)
+    handler.rfile = reader
+    websocket.raw_read = websocket.stream.read = reader.read
+    request_reader.close()  # frees its buffer; the socket stays open for the new reader
 
 
 class DirectSockets(dict[str, Any]):
