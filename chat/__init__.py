@@ -20,6 +20,7 @@ from chat import (
     error_pages,
     fanout,
     health,
+    internals,
     live,
     logs,
     runtime,
@@ -62,6 +63,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=security.allowed_origin(app),
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )
+    # Under gevent, WebSocket frames are written by the sender, not a writer greenlet per socket.
+    internals.write_frames_directly(socketio.server.eio, int(app.config["SOCKET_BACKLOG_BYTES"]))
     admin.init_app(app)
     cli.init_app(app)
     accounts_cli.init_app(app)
