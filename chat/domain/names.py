@@ -46,14 +46,19 @@ def clean_room_name(name: str) -> str:
 
 def clean_topic(topic: str) -> str:
     """A room's topic, one line with its white space collapsed (empty clears it), if people can read it."""
-    topic = " ".join(topic.split())
-    if len(topic) > MAX_TOPIC_CHARS:
-        raise ChatError(BAD_REQUEST, f"A topic is at most {MAX_TOPIC_CHARS} characters.")
-    if any(_hidden(ch) for ch in emoji.replace_emoji(topic, "")):
+    return _readable_line(topic, MAX_TOPIC_CHARS, "A topic is", "Topics")
+
+
+def _readable_line(text: str, limit: int, one: str, many: str) -> str:
+    """``text`` on one line, white space collapsed; refused when longer than ``limit`` or hiding characters."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        raise ChatError(BAD_REQUEST, f"{one} at most {limit} characters.")
+    if any(_hidden(ch) for ch in emoji.replace_emoji(text, "")):
         raise ChatError(
-            BAD_REQUEST, "Topics may not contain invisible characters or text-direction controls."
+            BAD_REQUEST, f"{many} may not contain invisible characters or text-direction controls."
         )
-    return topic
+    return text
 
 
 def _hidden(ch: str) -> bool:
@@ -70,13 +75,4 @@ MAX_DISPLAY_NAME_CHARS = 64
 
 def clean_display_name(name: str) -> str | None:
     """A display name with its white space collapsed (None when blank), if people can read it; else refused."""
-    name = " ".join(name.split())
-    if not name:
-        return None
-    if len(name) > MAX_DISPLAY_NAME_CHARS:
-        raise ChatError(BAD_REQUEST, f"Display names are at most {MAX_DISPLAY_NAME_CHARS} characters.")
-    if any(_hidden(ch) for ch in emoji.replace_emoji(name, "")):
-        raise ChatError(
-            BAD_REQUEST, "Display names may not contain invisible characters or text-direction controls."
-        )
-    return name
+    return _readable_line(name, MAX_DISPLAY_NAME_CHARS, "Display names are", "Display names") or None
