@@ -398,3 +398,18 @@ def test_a_display_name_shows_beside_the_username(
     )
     with app.app_context():
         assert loaded(ada).display_name is None
+
+
+@pytest.fixture
+def strict_logins(app_config: dict[str, object]) -> None:
+    app_config.update(LOGIN_ATTEMPTS_BURST=3, LOGIN_ATTEMPTS_PER_MINUTE=0.01)
+
+
+@pytest.mark.usefixtures("strict_logins")
+def test_guessing_the_current_password_is_throttled_like_logins(login: LoginAs, ada: User) -> None:
+    browser = login(ada)  # the login spent one of the name's three attempts
+    fields = {"current_password": "a-wrong-guess", "new_password": NEW_PASSWORD}
+    statuses = [
+        browser.post_form("/settings/password", fields, token_from="/settings").status_code for _ in range(3)
+    ]
+    assert statuses == [403, 403, 429]
