@@ -386,7 +386,9 @@ def test_a_display_name_shows_beside_the_username(
     ack = call(sock, "message", {"room": general.slug, "text": "hello", "client_id": "c1"})
     assert ack["message"]["display_name"] == "Ada Lovelace"
     page = text_of(browser.http.get(f"/r/{general.slug}"))
-    assert "Ada Lovelace" in page
+    assert '<span class="author">Ada Lovelace (ada)</span>' in page, "the author line"
+    assert '<span class="name">Ada Lovelace (ada)</span>' in page, "the member list"
+    assert "<li>Ada Lovelace (ada)" in text_of(browser.http.get(f"/r/{general.slug}/members"))
     refused = browser.post_form(
         "/settings/profile", {"display_name": "evil\u202ename"}, token_from="/settings"
     )
