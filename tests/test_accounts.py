@@ -8,6 +8,7 @@ on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -415,3 +416,30 @@ def test_guessing_the_current_password_is_throttled_like_logins(login: LoginAs, 
         browser.post_form("/settings/password", fields, token_from="/settings").status_code for _ in range(3)
     ]
     assert statuses == [403, 403, 429]
+
+
+@pytest.mark.usefixtures("quick_password_hashes")
+def test_sign_ups_racing_for_an_invitations_last_use_admit_one(app: Flask, ada: User) -> None:
+    with app.app_context():
+        code = signups.create_invite(loaded(ada), max_uses=1).code
+    outcomes: list[str] = []
+
+    def sign_up_as(name: str) -> None:
+        with app.app_context():
+            try:
+                signups.sign_up_invited(code, name, PASSWORD)
+                outcomes.append("joined")
+            except ChatError as refusal:
+                outcomes.append(refusal.code)
+            finally:
+                db.session.remove()
+
+    racers = [threading.Thread(target=sign_up_as, args=(f"racer{n}",)) for n in range(4)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(30)
+    assert sorted(outcomes) == ["joined", "not_found", "not_found", "not_found"]
+    with app.app_context():
+        assert db.session.scalar(select(Invite.uses)) == 1
+        assert len(people.everyone()) == 2
