@@ -18,16 +18,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from chat.domain import accounts, people, signups
 from chat.extensions import db
 from chat.models import Invite, PasswordReset, User
-from chat.models import users as user_model
 from tests.support.forms import PASSWORD, csrf_token
 from tests.support.in_process import BOTH_DATABASES, Browser
 
-pytestmark = BOTH_DATABASES
+pytestmark = [BOTH_DATABASES, pytest.mark.usefixtures("quick_password_hashes")]
 
 ACTORS = ("admin", "member", "disabled", "anonymous")
 # Each action: its method and path, the form it posts, and whether it is an admin's.
@@ -59,16 +57,6 @@ def expected(actor: str, admins_only: bool) -> str:
     if admins_only and actor != "admin":
         return "forbidden"
     return "allowed"
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Authorization does not depend on the hash's cost: one PBKDF2 round keeps the many cases quick."""
-    monkeypatch.setattr(
-        user_model,
-        "generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
-    )
 
 
 @dataclass

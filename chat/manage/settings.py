@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from chat import live
 from chat.decorators import login_required
 from chat.domain import people, sessions
 from chat.domain.errors import ChatError
@@ -13,6 +14,7 @@ from chat.manage import bp
 from chat.manage.forms import ConfirmForm, PasswordForm, ProfileForm
 
 PAGE = "manage/settings.html"
+TOO_MANY = "Too many attempts; wait a minute and try again."
 
 
 def settings_page(status: int = 200, **forms: object) -> tuple[str, int]:
@@ -37,7 +39,8 @@ def settings() -> tuple[str, int]:
 def profile() -> Response | tuple[str, int]:
     """Set (or clear) your display name."""
     form = ProfileForm()
-    if not form.validate_on_submit():
+    # A blank name clears it, so the field must have been sent: a body without it is no form of ours.
+    if not form.validate_on_submit() or "display_name" not in request.form:
         return settings_page(400, profile=form)
     try:
         people.set_display_name(current_user, form.display_name.data or "")
@@ -55,6 +58,10 @@ def password() -> Response | tuple[str, int]:
     form = PasswordForm()
     if not form.validate_on_submit():
         return settings_page(400, password=form)
+    # Guessing the current password here costs login attempts, as at /login.
+    if not live.throttles().logins.allow(f"user:{current_user.username.lower()}"):
+        form.current_password.errors = [*form.current_password.errors, TOO_MANY]
+        return settings_page(429, password=form)
     try:
         ended = people.change_password(
             current_user,
