@@ -62,7 +62,9 @@ def test_an_admin_adds_a_member_found_by_searching_the_directory(
     search = settings.get_by_role("searchbox", name="Find someone")
     typed = bob.username[:-2]
     search.press_sequentially(typed, delay=30)  # part of the name, as typed
-    settings.wait_for_url(re.compile(f"q={typed}$"))  # the search answered the last keystroke; no button pressed
+    settings.wait_for_url(
+        re.compile(f"q={typed}$")
+    )  # the search answered the last keystroke; no button pressed
     add = settings.get_by_role("button", name=f"Add {bob.username}")
     add.click()
     settings.get_by_text(f"{bob.username} is now a member.").wait_for()
@@ -85,13 +87,15 @@ def test_a_removed_member_sees_at_once_that_they_are_no_longer_one(
     settings.get_by_text(f"{bob.username} is no longer a member.").wait_for()
     note = bobs.locator("#membership-ended")
     note.wait_for(state="visible")
-    assert "no longer a member" in note.text_content()
+    assert "no longer a member" in (note.text_content() or "")
     assert bobs.locator("#message-form").is_hidden(), "nothing more to write here"
     wait_sidebar(bobs, slug, False)
     ada.say(slug, "after bob left")
     bobs.wait_for_timeout(500)
-    assert "after bob left" not in bobs.locator("#messages").text_content()
-    assert bobs.goto(f"/r/{slug}").status == 404
+    assert "after bob left" not in (bobs.locator("#messages").text_content() or "")
+    gone = bobs.goto(f"/r/{slug}")
+    assert gone is not None
+    assert gone.status == 404
 
 
 def test_rename_topic_and_archive_are_seen_live_by_a_member(
@@ -113,14 +117,15 @@ def test_rename_topic_and_archive_are_seen_live_by_a_member(
     topic = bobs.locator("#room-topic")
     topic.wait_for(state="visible")
     assert topic.text_content() == "Plans for <b>March</b>", "as text"
-    assert bobs.locator(f'#sidebar li[data-room="{slug}"] .room-name').text_content().strip() == "New <name>"
+    label = bobs.locator(f'#sidebar li[data-room="{slug}"] .room-name').text_content() or ""
+    assert label.strip() == "New <name>"
     settings.get_by_role("button", name="Archive this room").click()
     settings.get_by_text("is archived.").wait_for()
     bobs.locator("#archived-note").wait_for(state="visible")
     assert bobs.locator("#message-form").is_hidden(), "read-only"
     wait_sidebar(bobs, slug, False)
     bobs.reload()
-    assert "Plans for <b>March</b>" in bobs.locator("#room-topic").text_content(), "the page renders it too"
+    assert bobs.locator("#room-topic").text_content() == "Plans for <b>March</b>", "the page renders it too"
     assert bobs.locator("#archived-note").is_visible()
     settings.get_by_role("button", name="Restore this room").click()
     settings.get_by_text("is restored.").wait_for()
