@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from chat.domain import changes, membership, messages, roles, rooms, running
+from chat.domain import changes, directs, membership, messages, roles, rooms, running
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
 from chat.extensions import db
 from chat.models import Room, User
@@ -250,3 +250,46 @@ def test_someone_added_sees_the_room_appear_and_everyone_hears_a_rename(
     assert received(eve_sock, "room_changed") == [changed], "a member's sidebar"
     page = eve_browser.http.get(f"/r/{secret.slug}").get_data(as_text=True)
     assert '<p id="room-topic" class="topic muted">Q3</p>' in page
+
+
+# --- group conversations -----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_group_conversation_of_up_to_eight_people(ada: User, bob: User, eve: User, app: Flask) -> None:
+    from chat.domain import groups
+    from chat.domain.sidebar import sidebar_of
+
+    carol = make_user(app, "carol")
+    group = groups.open_group(loaded(ada), ["bob", " EVE", "ada"])
+    assert groups.is_group(group)
+    assert (group.kind, group.name) == ("direct", "ada, bob, eve")
+    assert set(group.member_names()) == {"ada", "bob", "eve"}, "everyone is in it from the start"
+    assert [e.label for e in sidebar_of(loaded(bob)).directs] == ["ada, eve"]
+    assert groups.open_group(loaded(eve), ["ada", "bob"]).id == group.id, "one group per set of people"
+    assert refusal(rooms.room_for, loaded(carol), group.slug) == NOT_FOUND
+    assert refusal(groups.open_group, loaded(ada), ["bob"]) == BAD_REQUEST, "a pair is a direct message"
+    assert refusal(groups.open_group, loaded(ada), ["bob", "nobody"]) == NOT_FOUND
+    many = [make_user(app, f"p{n}").username for n in range(8)]
+    assert refusal(groups.open_group, loaded(ada), many) == BAD_REQUEST, "nine with ada"
+    eight = groups.open_group(loaded(ada), many[:7])
+    assert eight.member_count() == 8
+    assert refusal(running.rename, group, loaded(ada), "Ours") == FORBIDDEN, "nobody runs a conversation"
+    membership.leave(group, loaded(bob))
+    assert set(group.member_names()) == {"ada", "eve"}
+    assert refusal(rooms.room_for, loaded(bob), group.slug) == NOT_FOUND
+    pair = directs.open_direct_room(loaded(ada), "eve")
+    assert refusal(membership.leave, pair, loaded(ada)) == BAD_REQUEST
+
+
+@pytest.mark.usefixtures("eve")
+def test_starting_a_group_from_the_people_page(login: Login, ada: User, bob: User) -> None:
+    browser = login(ada)
+    response = browser.post_form("/groups", {"usernames": "bob, eve"}, token_from="/people")
+    assert response.status_code == 303
+    slug = response.headers["Location"].removeprefix("/r/")
+    assert slug.startswith("group-")
+    assert login(bob).http.get(f"/r/{slug}").status_code == 200
+    refused = browser.post_form("/groups", {"usernames": "bob"}, token_from="/people")
+    assert (refused.status_code, refused.headers["Location"]) == (303, "/people")
+    assert "at least two other people" in browser.http.get("/people").get_data(as_text=True)

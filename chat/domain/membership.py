@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from chat.domain import roles
+from chat.domain import groups, roles
 from chat.domain.errors import BAD_REQUEST, NOT_FOUND, ChatError
 from chat.domain.rooms import admit, not_found
 from chat.extensions import db
@@ -77,8 +77,8 @@ def leave(room: Room, user: User) -> None:
     A room's last admin cannot leave while others are still in it: someone
     must be able to run it.
     """
-    if room.kind == "direct":
-        raise ChatError(BAD_REQUEST, "A direct conversation cannot be left.")
+    if room.kind == "direct" and not groups.is_group(room):
+        raise ChatError(BAD_REQUEST, "A direct conversation of two cannot be left.")
     if not room.has_member(user):
         if not room.admits(user):
             raise not_found(room.slug)
