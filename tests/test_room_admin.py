@@ -6,6 +6,8 @@ the domain functions the pages, sockets and CLI share.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 
@@ -293,3 +295,21 @@ def test_starting_a_group_from_the_people_page(login: Login, ada: User, bob: Use
     refused = browser.post_form("/groups", {"usernames": "bob"}, token_from="/people")
     assert (refused.status_code, refused.headers["Location"]) == (303, "/people")
     assert "at least two other people" in browser.http.get("/people").get_data(as_text=True)
+
+
+def test_the_room_page_offers_admins_the_delete_of_anyones_message(
+    app: Flask, login: Login, secret: Room, ada: User, bob: User
+) -> None:
+    with app.app_context():
+        messages.send(fresh(secret), loaded(bob), "by bob", "b1")
+        messages.send(fresh(secret), loaded(ada), "by ada", "a1")
+
+    def buttons(browser_of: User) -> list[list[str]]:
+        page = login(browser_of).http.get(f"/r/{secret.slug}").get_data(as_text=True)
+        items = re.findall(
+            r'<li class="message.*?</li>', page.split('<ol id="messages"')[1].split("</ol>")[0], re.S
+        )
+        return [re.findall(r'data-action="(edit|delete)"', item) for item in items]
+
+    assert buttons(ada) == [["delete"], ["edit", "delete"]], "bob's message, then her own"
+    assert buttons(bob) == [["edit", "delete"], []]

@@ -22,7 +22,7 @@ export function plainText(html) {
   return parsed.content.textContent;
 }
 
-// ctx: { me, held(seq): whether the list shows it, quoteOf(seq): the original or undefined }.
+// ctx: { me, moderator (the reader runs the room), held(seq): whether the list shows it, quoteOf(seq): the original or undefined }.
 export function messageItem(m, ctx) {
   const li = fromTemplate('message-template');
   fillMessage(li, m, ctx);
@@ -62,7 +62,8 @@ export function fillMessage(li, m, ctx) {
   fillReactions(part('reactions'), deleted ? [] : reactionChips(m, ctx.me));
   const actions = part('actions');
   actions.hidden = deleted || !m.seq;
-  for (const button of actions.querySelectorAll('[data-action="edit"], [data-action="delete"]')) button.hidden = !own;
+  actions.querySelector('[data-action="edit"]').hidden = !own;
+  actions.querySelector('[data-action="delete"]').hidden = !own && !ctx.moderator;   // room admins delete any
 }
 
 // The quote of the message at `seq` (none: hidden). Without script its link opens

@@ -61,7 +61,11 @@ export function mountRoom(root, socket, shell) {
     onArrived: (seq) => messages.refreshQuotes(seq),
     isOnline: online,
   });
-  const messages = new MessageList(byId('messages'), timeline, { me: ME, quoteOf: (seq) => originals.quoteOf(seq) });
+  const messages = new MessageList(byId('messages'), timeline, {
+    me: ME,
+    moderator: root.dataset.moderator === 'true',
+    quoteOf: (seq) => originals.quoteOf(seq),
+  });
   messages.adopt(pageMessages(timeline));
   openAtTheRightPlace(messages, listeners);
 
