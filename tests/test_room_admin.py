@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from chat.domain import changes, directs, membership, messages, roles, rooms, running
-from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
+from chat.domain.errors import ARCHIVED_ROOM, BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
 from chat.extensions import db
 from chat.models import Room, User
 from tests.support.in_process import BOTH_DATABASES, Login, call, inbox, loaded, make_user, received
@@ -313,3 +313,26 @@ def test_the_room_page_offers_admins_the_delete_of_anyones_message(
 
     assert buttons(ada) == [["delete"], ["edit", "delete"]], "bob's message, then her own"
     assert buttons(bob) == [["edit", "delete"], []]
+
+
+def test_an_archived_room_refuses_every_write_on_the_socket_and_still_reads(
+    app: Flask, login: Login, secret: Room, ada: User, bob: User
+) -> None:
+    sock = login(bob).socket()
+    assert call(sock, "join", {"room": secret.slug})["ok"]
+    assert call(sock, "message", {"room": secret.slug, "text": "before", "client_id": "b0"})["ok"]
+    with app.app_context():
+        running.archive(fresh(secret), loaded(ada))
+    assert received(sock, "room_changed")[-1]["archived"] is True
+    writes: list[tuple[str, dict[str, object]]] = [
+        ("message", {"text": "after", "client_id": "b1"}),
+        ("typing", {"typing": True}),
+        ("edit", {"seq": 1, "text": "changed"}),
+        ("delete", {"seq": 1}),
+        ("react", {"seq": 1, "emoji": "\U0001f44d", "on": True}),
+    ]
+    for event, extra in writes:
+        ack = call(sock, event, {"room": secret.slug, **extra})
+        assert ack["error"] == {"code": "bad_request", "message": ARCHIVED_ROOM}, event
+    assert [m["text"] for m in call(sock, "history", {"room": secret.slug})["messages"]] == ["before"]
+    assert call(sock, "typing", {"room": secret.slug, "typing": False})["ok"], "stopping is no write"
