@@ -218,6 +218,7 @@ def test_removal_ends_the_removed_sockets_events_and_tells_their_pages(
     heard_by_ada = inbox(ada_sock)
     assert ("presence", {"room": secret.slug, "username": "bob", "online": False}) in heard_by_ada
     assert ("typing", {"room": secret.slug, "username": "bob", "typing": False}) in heard_by_ada
+    assert ("member", {"room": secret.slug, "username": "bob", "member": False}) in heard_by_ada
     ack = call(ada_sock, "message", {"room": secret.slug, "text": "bob is gone", "client_id": "a1"})
     assert ack["ok"]
     assert inbox(bob_in_room) == [], "nothing of the room reaches him"
@@ -246,6 +247,7 @@ def test_someone_added_sees_the_room_appear_and_everyone_hears_a_rename(
         == 303
     )
     assert [e["room"] for e in received(eve_sock, "activity")] == [secret.slug], "her sidebar reloads"
+    assert received(ada_sock, "member") == [{"room": secret.slug, "username": "eve", "member": True}]
     assert ada_browser.post_form(f"{settings}/topic", {"topic": "Q3"}, token_from=settings).status_code == 303
     changed = {"slug": secret.slug, "name": "Secret", "kind": "private", "topic": "Q3", "archived": False}
     assert received(ada_sock, "room_changed") == [changed], "the open page"

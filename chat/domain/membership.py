@@ -32,6 +32,7 @@ def add_member(room: Room, by: User, username: str) -> User:
         raise ChatError(NOT_FOUND, f"There is no user {username.strip()!r}.")
     if not admit(room, newcomer):
         raise ChatError(BAD_REQUEST, f"{newcomer.username} is already a member.")
+    emit.member_changed(room.slug, newcomer.username, True)
     return newcomer
 
 
@@ -42,7 +43,8 @@ def enrol(room: Room, username: str, *, admin: bool = False) -> User:
     person = User.by_username(username.strip())
     if person is None:
         raise ChatError(NOT_FOUND, f"There is no user {username.strip()!r}.")
-    admit(room, person)
+    if admit(room, person):
+        emit.member_changed(room.slug, person.username, True)
     if admin:
         roles.membership_of(room, person.username).is_admin = True
         db.session.commit()
@@ -94,6 +96,9 @@ def end(room: Room, user_id: int, why: str) -> None:
     db.session.execute(delete(Membership).where(Membership.room_id == room.id, Membership.user_id == user_id))
     db.session.commit()
     cut_off(room.slug, user_id, why)
+    gone = db.session.get(User, user_id)
+    if gone is not None:  # the others in the room redraw its members
+        emit.member_changed(room.slug, gone.username, False)
 
 
 def cut_off(slug: str, user_id: int, why: str) -> None:

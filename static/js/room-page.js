@@ -216,6 +216,16 @@ export function mountRoom(root, socket, shell) {
     if (!ev.online) typists.drop(ev.username);
   });
 
+  // Someone was added to the room or is no longer in it: the member list follows.
+  listeners.on(socket, 'member', (ev) => {
+    if (!ev || ev.room !== ROOM || typeof ev.username !== 'string') return;
+    if (ev.member === true) members.set(ev.username, false);
+    else if (ev.member === false) {
+      members.remove(ev.username);
+      typists.drop(ev.username);
+    }
+  });
+
   // Another tab or device read the room: this page's mark follows.
   listeners.on(socket, 'read', (ev) => {
     if (ev && ev.room === ROOM) marker.moved(ev.last_read_seq);
