@@ -165,7 +165,7 @@ def group() -> Response:
     try:
         found = groups.open_group(current_user, re.split(r"[\s,]+", form.usernames.data or ""))
     except ChatError as refusal:
-        flash(refusal.message)
+        flash(refusal.message, "error")
         return redirect(url_for("shell.people"), 303)
     return redirect(url_for("rooms.room", slug=found.slug), 303)
 
