@@ -28,13 +28,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
 from chat.domain import directs, membership, rooms
 from chat.extensions import db, socketio
 from chat.models import Message, Room, User
-from chat.models import users as user_model
 from tests.support.forms import csrf_token
 from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, inbox
 
@@ -42,6 +40,8 @@ KINDS = ("public", "private", "direct")
 ACTORS = ("member", "non-member", "removed", "anonymous")
 ACTIONS = ("page", "list", "form", "join", "history", "message", "typing")
 PAGE_ACTIONS = ("page", "list", "form")
+# Authorization does not depend on the hash's cost (conftest.py).
+pytestmark = pytest.mark.usefixtures("quick_password_hashes")
 
 
 def expected(kind: str, actor: str, action: str) -> str:
@@ -55,16 +55,6 @@ def expected(kind: str, actor: str, action: str) -> str:
     if action == "list":
         return "hidden"
     return "not_found"  # indistinguishable from a room that does not exist
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Authorization does not depend on the hash's cost: one PBKDF2 round keeps the many cases quick."""
-    monkeypatch.setattr(
-        user_model,
-        "generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
-    )
 
 
 @dataclass

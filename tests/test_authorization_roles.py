@@ -18,12 +18,10 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from chat.domain import messages, rooms, running
 from chat.extensions import db, socketio
 from chat.models import Membership, Room, User
-from chat.models import users as user_model
 from tests.support.forms import csrf_token
 from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, loaded, make_user
 
@@ -41,7 +39,8 @@ ACTS = (
     "delete message",
     "leave",
 )
-RUNNING = ACTS[:9]  # what only who runs the room may do
+RUNNING = ACTS[:9]
+pytestmark = pytest.mark.usefixtures("quick_password_hashes")  # what only who runs the room may do
 
 
 def expected(kind: str, role: str, act: str) -> str:
@@ -61,15 +60,6 @@ def expected(kind: str, role: str, act: str) -> str:
     if role in ("site admin", "room admin"):
         return "allowed"
     return "forbidden"
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        user_model,
-        "generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
-    )
 
 
 @dataclass

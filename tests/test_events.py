@@ -83,15 +83,15 @@ def test_join_answers_room_members_and_recent_messages(login: Login, ada: User, 
         "topic": "",
         "archived": False,
     }
-    assert {"username": "ada", "online": True} in ack["members"]
-    assert {"username": "bob", "online": True} in ack["members"]
+    assert {"username": "ada", "display_name": None, "online": True} in ack["members"]
+    assert {"username": "bob", "display_name": None, "online": True} in ack["members"]
     assert [m["seq"] for m in ack["messages"]] == list(range(6, 56))
     assert ack["has_more"] is True
     assert ack["last_seq"] == 55
     first = ack["messages"][0]
     assert set(first) == {
         *("room", "seq", "id", "username", "text", "client_id", "created_at"),
-        *("rev", "edited_at", "deleted", "reactions", "reply_to", "html"),
+        *("rev", "edited_at", "deleted", "reactions", "reply_to", "html", "display_name"),
     }
     assert first["username"] == "bob"
     assert first["text"] == "m6"
@@ -366,7 +366,7 @@ def test_presence_counts_sockets_not_users(login: Login, ada: User, bob: User) -
     call(second_tab, "leave", {"room": "general"})
     assert received(bob_sock, "presence") == [{"room": "general", "username": "ada", "online": False}]
     ack = joined(bob_sock)
-    assert {"username": "ada", "online": False} in ack["members"]
+    assert {"username": "ada", "display_name": None, "online": False} in ack["members"]
 
 
 @pytest.mark.usefixtures("general")

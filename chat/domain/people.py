@@ -168,3 +168,15 @@ def set_display_name(user: User, name: str) -> str | None:
     db.session.commit()
     accounts.forget_copy(stored)
     return cleaned
+
+
+def display_names(usernames: list[str]) -> dict[str, str]:
+    """The display names of those of ``usernames`` who set one."""
+    if not usernames:
+        return {}
+    rows = db.session.execute(
+        select(User.username, User.display_name).where(
+            User.username.in_(usernames), User.display_name.is_not(None)
+        )
+    )
+    return {username: display_name for username, display_name in rows if display_name}

@@ -18,6 +18,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from chat import live
+from chat.domain import people
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.names import clean_room_name
 from chat.domain.snapshots import snapshots
@@ -186,20 +187,8 @@ def members_with_presence(
     names = room.member_names(after=after, limit=limit)
     if including is not None and including.username not in names and room.has_member(including):
         names = sorted([*names, including.username], key=str.lower)
-    shown = display_names(names)
+    shown = people.display_names(names)
     return [{"username": name, "display_name": shown.get(name), "online": name in online} for name in names]
-
-
-def display_names(usernames: list[str]) -> dict[str, str]:
-    """The display names of those of ``usernames`` who set one."""
-    if not usernames:
-        return {}
-    rows = db.session.execute(
-        select(User.username, User.display_name).where(
-            User.username.in_(usernames), User.display_name.is_not(None)
-        )
-    )
-    return {username: display_name for username, display_name in rows if display_name}
 
 
 def room_for(user: User, slug: str) -> Room:

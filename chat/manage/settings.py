@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -37,7 +37,8 @@ def settings() -> tuple[str, int]:
 def profile() -> Response | tuple[str, int]:
     """Set (or clear) your display name."""
     form = ProfileForm()
-    if not form.validate_on_submit():
+    # A blank name clears it, so the field must have been sent: a body without it is no form of ours.
+    if not form.validate_on_submit() or "display_name" not in request.form:
         return settings_page(400, profile=form)
     try:
         people.set_display_name(current_user, form.display_name.data or "")
