@@ -21,6 +21,7 @@ from chat.domain import membership, roles, rooms, running
 from chat.domain.directory import find_people
 from chat.domain.errors import ChatError
 from chat.extensions import db
+from chat.forms import PageForm
 from chat.models import Membership, Room, User
 from chat.rooms import bp
 from chat.rooms.forms import ConfirmForm, DeleteRoomForm, PersonForm, RenameForm, TopicForm
@@ -40,7 +41,7 @@ def _back(room: Room, note: str, category: str = "message") -> Response:
     return redirect(url_for("rooms.settings", slug=room.slug), 303)
 
 
-def _act(slug: str, form: ConfirmForm, act: Callable[[Room], str]) -> Response:
+def _act(slug: str, form: PageForm, act: Callable[[Room], str]) -> Response:
     """Check the form and who asks, do ``act`` (which says what it did), and go back to the settings."""
     room = _room_to_run(slug)
     if not form.validate_on_submit():
