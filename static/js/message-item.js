@@ -62,8 +62,11 @@ export function fillMessage(li, m, ctx) {
   fillReactions(part('reactions'), deleted ? [] : reactionChips(m, ctx.me));
   const actions = part('actions');
   actions.hidden = deleted || !m.seq;
-  actions.querySelector('[data-action="edit"]').hidden = !own;
-  actions.querySelector('[data-action="delete"]').hidden = !own && !ctx.moderator;   // room admins delete any
+  // The server renders these only where they apply; a copy of the template has both.
+  const edit = actions.querySelector('[data-action="edit"]');
+  if (edit) edit.hidden = !own;
+  const remove = actions.querySelector('[data-action="delete"]');
+  if (remove) remove.hidden = !own && !ctx.moderator;   // a room's admins delete anyone's
 }
 
 // The quote of the message at `seq` (none: hidden). Without script its link opens
