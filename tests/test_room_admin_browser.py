@@ -131,3 +131,23 @@ def test_rename_topic_and_archive_are_seen_live_by_a_member(
     settings.get_by_text("is restored.").wait_for()
     bobs.locator("#message-form").wait_for(state="visible")
     wait_sidebar(bobs, slug, True)
+
+
+def test_a_room_admin_deletes_someone_elses_message(tabs: Tabs, people: Callable[..., list[Account]]) -> None:
+    ada, bob = people("ada", "bob")
+    slug = ada.create_room("Moderated")
+    bob.say(slug, "something to take down")
+    adas = tabs.room(ada, slug)  # bob's message rendered by the server, then live
+    bobs = tabs.room(bob, slug)
+    message = adas.locator("#m1")
+    message.hover()
+    offered = message.locator(".actions button:visible").all_inner_texts()
+    assert [text.strip() for text in offered] == ["Reply", "React", "Delete"], "no Edit: it is bob's"
+    message.locator(".actions").get_by_role("button", name="Delete", exact=True).click()
+    dialog = adas.locator("#delete-dialog")
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    bobs.wait_for_function("() => document.querySelector('#m1').classList.contains('deleted')")
+    assert "something to take down" not in (bobs.locator("#messages").text_content() or "")
+    bobs.locator("#m1").hover()
+    offered = bobs.locator("#m1 .actions button:visible").all_inner_texts()
+    assert offered == [], "a deleted message offers nothing"
