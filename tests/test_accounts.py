@@ -8,6 +8,7 @@ on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -386,7 +387,9 @@ def test_a_display_name_shows_beside_the_username(
     ack = call(sock, "message", {"room": general.slug, "text": "hello", "client_id": "c1"})
     assert ack["message"]["display_name"] == "Ada Lovelace"
     page = text_of(browser.http.get(f"/r/{general.slug}"))
-    assert "Ada Lovelace" in page
+    assert '<span class="author">Ada Lovelace (ada)</span>' in page, "the author line"
+    assert '<span class="name">Ada Lovelace (ada)</span>' in page, "the member list"
+    assert "<li>Ada Lovelace (ada)" in text_of(browser.http.get(f"/r/{general.slug}/members"))
     refused = browser.post_form(
         "/settings/profile", {"display_name": "evil\u202ename"}, token_from="/settings"
     )
@@ -398,3 +401,45 @@ def test_a_display_name_shows_beside_the_username(
     )
     with app.app_context():
         assert loaded(ada).display_name is None
+
+
+@pytest.fixture
+def strict_logins(app_config: dict[str, object]) -> None:
+    app_config.update(LOGIN_ATTEMPTS_BURST=3, LOGIN_ATTEMPTS_PER_MINUTE=0.01)
+
+
+@pytest.mark.usefixtures("strict_logins")
+def test_guessing_the_current_password_is_throttled_like_logins(login: LoginAs, ada: User) -> None:
+    browser = login(ada)  # the login spent one of the name's three attempts
+    fields = {"current_password": "a-wrong-guess", "new_password": NEW_PASSWORD}
+    statuses = [
+        browser.post_form("/settings/password", fields, token_from="/settings").status_code for _ in range(3)
+    ]
+    assert statuses == [403, 403, 429]
+
+
+@pytest.mark.usefixtures("quick_password_hashes")
+def test_sign_ups_racing_for_an_invitations_last_use_admit_one(app: Flask, ada: User) -> None:
+    with app.app_context():
+        code = signups.create_invite(loaded(ada), max_uses=1).code
+    outcomes: list[str] = []
+
+    def sign_up_as(name: str) -> None:
+        with app.app_context():
+            try:
+                signups.sign_up_invited(code, name, PASSWORD)
+                outcomes.append("joined")
+            except ChatError as refusal:
+                outcomes.append(refusal.code)
+            finally:
+                db.session.remove()
+
+    racers = [threading.Thread(target=sign_up_as, args=(f"racer{n}",)) for n in range(4)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(30)
+    assert sorted(outcomes) == ["joined", "not_found", "not_found", "not_found"]
+    with app.app_context():
+        assert db.session.scalar(select(Invite.uses)) == 1
+        assert len(people.everyone()) == 2

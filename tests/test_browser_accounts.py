@@ -13,9 +13,20 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.browser import Account, WebServer, send, unique, wait_for_texts
+from tests.support.browser import (
+    AXE_JS,
+    DESKTOP,
+    PHONE,
+    Account,
+    WebServer,
+    axe_violations,
+    send,
+    unique,
+    wait_for_texts,
+)
 from tests.support.browser_fixtures import chromium, fresh_people, fresh_tabs, web_server
 from tests.support.forms import PASSWORD
+from tests.support.services import require
 
 if TYPE_CHECKING:  # annotations only
     from playwright.sync_api import Page
@@ -123,3 +134,20 @@ def test_the_settings_page_names_you_changes_your_password_and_logs_out_everywhe
     page.get_by_text("You are logged out everywhere.").wait_for()
     page.goto("/settings")
     assert "/login" in page.url
+
+
+def test_axe_finds_no_violation_on_the_admin_and_settings_pages(admin: Account, tabs: Tabs) -> None:
+    require(AXE_JS.exists(), "axe-core (npm ci)")
+    assert admin.post("/admin/invites", {"max_uses": "2"}).status_code == 303  # a table to check too
+    problems: dict[str, list[str]] = {}
+    for viewport in (DESKTOP, PHONE):
+        for path in ("/admin", "/settings"):
+            page = tabs.page(tabs.context(admin, viewport))
+            page.goto(path)
+            found = axe_violations(page)
+            if found:
+                problems[f"{path} at {viewport['width']} px"] = found
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"{path} is wider than the screen at {viewport['width']} px"
+            page.close()
+    assert problems == {}, problems

@@ -73,7 +73,7 @@ def test_delete_a_room_with_its_members_and_messages_asking_nothing(app: Flask, 
 def test_users_create_prompts_for_the_password(app: Flask) -> None:
     code, output = run(app, "users", "create", "grace", input="long-enough\nlong-enough\n")
     assert code == 0
-    assert "created user grace" in output
+    assert "created admin grace" in output, "the site's first account is its admin"
     with app.app_context():
         user = User.by_username("grace")
         assert user is not None

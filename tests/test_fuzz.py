@@ -466,7 +466,7 @@ def test_a_connect_event_does_not_leave_a_ghost_online_after_disconnecting(
     sock.disconnect()
     watcher = login(ada).socket()
     members = call(watcher, "join", {"room": "general"})["members"]
-    assert {"username": "bob", "online": False} in members, "bob has no socket left"
+    assert {"username": "bob", "display_name": None, "online": False} in members, "bob has no socket left"
 
 
 # --- Rendered HTML --------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_two_users_chat_live_and_a_reconnect_resumes_without_loss(server: Server
         assert joined["messages"] == []
         assert joined["last_seq"] == 0
         assert joined["has_more"] is False
-        assert {"username": "ada", "online": True} in joined["members"]
+        assert {"username": "ada", "display_name": None, "online": True} in joined["members"]
 
         joined = bob.ask("join", {"room": "general", "since": 0})
         assert joined["ok"] is True, joined

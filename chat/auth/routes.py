@@ -51,7 +51,7 @@ def register() -> Response | tuple[str, int] | str:
         return redirect(url_for("rooms.index"))
     mode = signups.signup_mode()
     if mode != signups.OPEN:
-        return render_template("auth/signup_closed.html", mode=mode), 403
+        return render_template("auth/refused.html", mode=mode), 403
     return signup_form(lambda username, password: signups.sign_up(username, password))
 
 
@@ -65,7 +65,7 @@ def join(code: str) -> Response | tuple[str, int] | str:
         if signups.signup_mode() == signups.CLOSED:
             raise ChatError(FORBIDDEN, "Sign-up on this server is closed.")
     except ChatError as refusal:
-        return render_template("auth/signup_closed.html", refusal=refusal.message), refusal.http_status
+        return render_template("auth/refused.html", refusal=refusal.message), refusal.http_status
     return signup_form(lambda username, password: signups.sign_up_invited(code, username, password), invite)
 
 
@@ -135,7 +135,7 @@ def reset(token: str) -> Response | tuple[str, int] | str:
         found = people.reset_for(token)
     except ChatError as refusal:
         page = render_template(
-            "auth/signup_closed.html",
+            "auth/refused.html",
             heading="Password reset",
             refusal=refusal.message,
             hint="Ask an administrator for a new link.",
@@ -150,8 +150,10 @@ def reset(token: str) -> Response | tuple[str, int] | str:
         except ChatError as refusal:
             form.password.errors = [*form.password.errors, refusal.message]
             return render_template("auth/reset.html", form=form, username=username), refusal.http_status
-        if current_user.is_authenticated:
+        if current_user.is_authenticated:  # whoever this browser was logged in as, it is nobody now
+            login_id = session.get("login")
             logout_user()
+            sessions.end(login_id)
         flash("Your password is set; log in with it.")
         return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200

@@ -43,12 +43,13 @@ def require_admin(actor: User | None) -> None:
         raise ChatError(FORBIDDEN, ADMINS_ONLY)
 
 
-def everyone() -> list[User]:
-    """Every account but the system user's, by name."""
+def everyone(limit: int | None = None) -> list[User]:
+    """Every account but the system user's, by name (the first ``limit`` of them)."""
     query = (
         select(User)
         .where(func.lower(User.username) != accounts.SYSTEM_USERNAME)
         .order_by(func.lower(User.username))
+        .limit(limit)
     )
     return list(db.session.scalars(query))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from chat.extensions import db
 from chat.fanout import emit
@@ -79,7 +79,7 @@ def end_all(user_id: int, *, keep: object = None) -> int:
 
 def count(user_id: int) -> int:
     """How many sessions of ``user_id`` are open."""
-    return len(list(db.session.scalars(select(Login.id).where(Login.user_id == user_id))))
+    return int(db.session.scalar(select(func.count(Login.id)).where(Login.user_id == user_id)) or 0)
 
 
 def _end_hashes(hashes: list[str]) -> None:

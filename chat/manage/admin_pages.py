@@ -23,6 +23,8 @@ from chat.manage.forms import ConfirmForm, InviteForm, SignupModeForm
 from chat.models import Membership, Room
 
 PAGE = "manage/admin.html"
+# The admin page lists this many accounts by name; `flask users list` lists them all.
+PEOPLE_LISTED = 500
 
 
 def require_admin() -> None:
@@ -53,7 +55,8 @@ def admin_page(
         invite_form=form,
         invites=signups.invites(current_user),
         is_usable=signups.is_usable,
-        people=people.everyone(),
+        people=people.everyone(PEOPLE_LISTED + 1),
+        people_listed=PEOPLE_LISTED,
         confirm=ConfirmForm(formdata=None),
     )
     return page, status

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from chat import live
 from chat.decorators import login_required
 from chat.domain import people, sessions
 from chat.domain.errors import ChatError
@@ -13,6 +14,7 @@ from chat.manage import bp
 from chat.manage.forms import ConfirmForm, PasswordForm, ProfileForm
 
 PAGE = "manage/settings.html"
+TOO_MANY = "Too many attempts; wait a minute and try again."
 
 
 def settings_page(status: int = 200, **forms: object) -> tuple[str, int]:
@@ -56,6 +58,10 @@ def password() -> Response | tuple[str, int]:
     form = PasswordForm()
     if not form.validate_on_submit():
         return settings_page(400, password=form)
+    # Guessing the current password here costs login attempts, as at /login.
+    if not live.throttles().logins.allow(f"user:{current_user.username.lower()}"):
+        form.current_password.errors = [*form.current_password.errors, TOO_MANY]
+        return settings_page(429, password=form)
     try:
         ended = people.change_password(
             current_user,

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SOCKETIO_JS = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 STARTUP_TIMEOUT = 60
 WAIT_MS = 10_000
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -308,3 +309,14 @@ def set_online(page: Page, online: bool) -> None:
     except PlaywrightTimeout:
         page.evaluate(NUDGE[online])
         page.wait_for_function(connected, timeout=WAIT_MS)
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on ``page`` (injected from node_modules, beside the page's CSP)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text())
+    found: list[str] = page.evaluate(
+        """async () => (await axe.run(document)).violations.map(
+            (v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '))"""
+    )
+    return found
