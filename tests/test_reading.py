@@ -214,7 +214,7 @@ def test_someone_added_to_a_room_hears_of_it_on_their_open_sockets(
         slug = rooms.create_room("plans", owner, private=True).slug
     bob_sock.get_received()
     response = ada_browser.post_form(f"/r/{slug}/members", {"username": "bob"}, token_from=f"/r/{slug}")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert received(bob_sock, "activity") == [{"room": slug, "last_seq": 0, "mention": False}]
     ok(call(ada_sock, "join", {"room": slug}))
     post(ada_sock, "welcome", room=slug)

@@ -6,11 +6,13 @@ the domain functions the pages, sockets and CLI share.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 
-from chat.domain import changes, membership, messages, roles, rooms, running
-from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
+from chat.domain import changes, directs, membership, messages, roles, rooms, running
+from chat.domain.errors import ARCHIVED_ROOM, BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, ChatError
 from chat.extensions import db
 from chat.models import Room, User
 from tests.support.in_process import BOTH_DATABASES, Login, call, inbox, loaded, make_user, received
@@ -216,6 +218,7 @@ def test_removal_ends_the_removed_sockets_events_and_tells_their_pages(
     heard_by_ada = inbox(ada_sock)
     assert ("presence", {"room": secret.slug, "username": "bob", "online": False}) in heard_by_ada
     assert ("typing", {"room": secret.slug, "username": "bob", "typing": False}) in heard_by_ada
+    assert ("member", {"room": secret.slug, "username": "bob", "member": False}) in heard_by_ada
     ack = call(ada_sock, "message", {"room": secret.slug, "text": "bob is gone", "client_id": "a1"})
     assert ack["ok"]
     assert inbox(bob_in_room) == [], "nothing of the room reaches him"
@@ -244,9 +247,94 @@ def test_someone_added_sees_the_room_appear_and_everyone_hears_a_rename(
         == 303
     )
     assert [e["room"] for e in received(eve_sock, "activity")] == [secret.slug], "her sidebar reloads"
+    assert received(ada_sock, "member") == [{"room": secret.slug, "username": "eve", "member": True}]
     assert ada_browser.post_form(f"{settings}/topic", {"topic": "Q3"}, token_from=settings).status_code == 303
     changed = {"slug": secret.slug, "name": "Secret", "kind": "private", "topic": "Q3", "archived": False}
     assert received(ada_sock, "room_changed") == [changed], "the open page"
     assert received(eve_sock, "room_changed") == [changed], "a member's sidebar"
     page = eve_browser.http.get(f"/r/{secret.slug}").get_data(as_text=True)
     assert '<p id="room-topic" class="topic muted">Q3</p>' in page
+
+
+# --- group conversations -----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_group_conversation_of_up_to_eight_people(ada: User, bob: User, eve: User, app: Flask) -> None:
+    from chat.domain import groups
+    from chat.domain.sidebar import sidebar_of
+
+    carol = make_user(app, "carol")
+    group = groups.open_group(loaded(ada), ["bob", " EVE", "ada"])
+    assert groups.is_group(group)
+    assert (group.kind, group.name) == ("direct", "ada, bob, eve")
+    assert set(group.member_names()) == {"ada", "bob", "eve"}, "everyone is in it from the start"
+    assert [e.label for e in sidebar_of(loaded(bob)).directs] == ["ada, eve"]
+    assert groups.open_group(loaded(eve), ["ada", "bob"]).id == group.id, "one group per set of people"
+    assert refusal(rooms.room_for, loaded(carol), group.slug) == NOT_FOUND
+    assert refusal(groups.open_group, loaded(ada), ["bob"]) == BAD_REQUEST, "a pair is a direct message"
+    assert refusal(groups.open_group, loaded(ada), ["bob", "nobody"]) == NOT_FOUND
+    many = [make_user(app, f"p{n}").username for n in range(8)]
+    assert refusal(groups.open_group, loaded(ada), many) == BAD_REQUEST, "nine with ada"
+    eight = groups.open_group(loaded(ada), many[:7])
+    assert eight.member_count() == 8
+    assert refusal(running.rename, group, loaded(ada), "Ours") == FORBIDDEN, "nobody runs a conversation"
+    membership.leave(group, loaded(bob))
+    assert set(group.member_names()) == {"ada", "eve"}
+    assert refusal(rooms.room_for, loaded(bob), group.slug) == NOT_FOUND
+    pair = directs.open_direct_room(loaded(ada), "eve")
+    assert refusal(membership.leave, pair, loaded(ada)) == BAD_REQUEST
+
+
+@pytest.mark.usefixtures("eve")
+def test_starting_a_group_from_the_people_page(login: Login, ada: User, bob: User) -> None:
+    browser = login(ada)
+    response = browser.post_form("/groups", {"usernames": "bob, eve"}, token_from="/people")
+    assert response.status_code == 303
+    slug = response.headers["Location"].removeprefix("/r/")
+    assert slug.startswith("group-")
+    assert login(bob).http.get(f"/r/{slug}").status_code == 200
+    refused = browser.post_form("/groups", {"usernames": "bob"}, token_from="/people")
+    assert (refused.status_code, refused.headers["Location"]) == (303, "/people")
+    assert "at least two other people" in browser.http.get("/people").get_data(as_text=True)
+
+
+def test_the_room_page_offers_admins_the_delete_of_anyones_message(
+    app: Flask, login: Login, secret: Room, ada: User, bob: User
+) -> None:
+    with app.app_context():
+        messages.send(fresh(secret), loaded(bob), "by bob", "b1")
+        messages.send(fresh(secret), loaded(ada), "by ada", "a1")
+
+    def buttons(browser_of: User) -> list[list[str]]:
+        page = login(browser_of).http.get(f"/r/{secret.slug}").get_data(as_text=True)
+        items = re.findall(
+            r'<li class="message.*?</li>', page.split('<ol id="messages"')[1].split("</ol>")[0], re.S
+        )
+        return [re.findall(r'data-action="(edit|delete)"', item) for item in items]
+
+    assert buttons(ada) == [["delete"], ["edit", "delete"]], "bob's message, then her own"
+    assert buttons(bob) == [["edit", "delete"], []]
+
+
+def test_an_archived_room_refuses_every_write_on_the_socket_and_still_reads(
+    app: Flask, login: Login, secret: Room, ada: User, bob: User
+) -> None:
+    sock = login(bob).socket()
+    assert call(sock, "join", {"room": secret.slug})["ok"]
+    assert call(sock, "message", {"room": secret.slug, "text": "before", "client_id": "b0"})["ok"]
+    with app.app_context():
+        running.archive(fresh(secret), loaded(ada))
+    assert received(sock, "room_changed")[-1]["archived"] is True
+    writes: list[tuple[str, dict[str, object]]] = [
+        ("message", {"text": "after", "client_id": "b1"}),
+        ("typing", {"typing": True}),
+        ("edit", {"seq": 1, "text": "changed"}),
+        ("delete", {"seq": 1}),
+        ("react", {"seq": 1, "emoji": "\U0001f44d", "on": True}),
+    ]
+    for event, extra in writes:
+        ack = call(sock, event, {"room": secret.slug, **extra})
+        assert ack["error"] == {"code": "bad_request", "message": ARCHIVED_ROOM}, event
+    assert [m["text"] for m in call(sock, "history", {"room": secret.slug})["messages"]] == ["before"]
+    assert call(sock, "typing", {"room": secret.slug, "typing": False})["ok"], "stopping is no write"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from chat.domain import roles
+from chat.domain import groups, roles
 from chat.domain.errors import BAD_REQUEST, NOT_FOUND, ChatError
 from chat.domain.rooms import admit, not_found
 from chat.extensions import db
@@ -32,6 +32,7 @@ def add_member(room: Room, by: User, username: str) -> User:
         raise ChatError(NOT_FOUND, f"There is no user {username.strip()!r}.")
     if not admit(room, newcomer):
         raise ChatError(BAD_REQUEST, f"{newcomer.username} is already a member.")
+    emit.member_changed(room.slug, newcomer.username, True)
     return newcomer
 
 
@@ -42,7 +43,8 @@ def enrol(room: Room, username: str, *, admin: bool = False) -> User:
     person = User.by_username(username.strip())
     if person is None:
         raise ChatError(NOT_FOUND, f"There is no user {username.strip()!r}.")
-    admit(room, person)
+    if admit(room, person):
+        emit.member_changed(room.slug, person.username, True)
     if admin:
         roles.membership_of(room, person.username).is_admin = True
         db.session.commit()
@@ -77,8 +79,8 @@ def leave(room: Room, user: User) -> None:
     A room's last admin cannot leave while others are still in it: someone
     must be able to run it.
     """
-    if room.kind == "direct":
-        raise ChatError(BAD_REQUEST, "A direct conversation cannot be left.")
+    if room.kind == "direct" and not groups.is_group(room):
+        raise ChatError(BAD_REQUEST, "A direct conversation of two cannot be left.")
     if not room.has_member(user):
         if not room.admits(user):
             raise not_found(room.slug)
@@ -94,6 +96,9 @@ def end(room: Room, user_id: int, why: str) -> None:
     db.session.execute(delete(Membership).where(Membership.room_id == room.id, Membership.user_id == user_id))
     db.session.commit()
     cut_off(room.slug, user_id, why)
+    gone = db.session.get(User, user_id)
+    if gone is not None:  # the others in the room redraw its members
+        emit.member_changed(room.slug, gone.username, False)
 
 
 def cut_off(slug: str, user_id: int, why: str) -> None:

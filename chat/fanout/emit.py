@@ -101,6 +101,11 @@ def membership_ended(user_id: int, slug: str, why: str) -> None:
     socketio.emit("membership_ended", {"room": slug, "reason": why}, to=user_channel(user_id))
 
 
+def member_changed(slug: str, username: str, member: bool) -> None:
+    """``username`` became (or is no longer) a member of ``slug``: the room's open pages redraw its members."""
+    socketio.emit("member", {"room": slug, "username": username, "member": member}, to=channel(slug))
+
+
 def room_changed(room: dict[str, Any]) -> None:
     """A room's name, topic or archive state changed: its open pages and its members' sidebars hear."""
     socketio.emit("room_changed", room, to=[channel(room["slug"]), activity_channel(room["slug"])])

@@ -50,3 +50,9 @@ class PersonForm(PageForm):
 
 class ConfirmForm(PageForm):
     """A button that does one thing (archive, restore, leave): only its CSRF token."""
+
+
+class GroupForm(PageForm):
+    """A group conversation's people, by username, separated by commas or spaces."""
+
+    usernames = StringField("People", validators=[DataRequired(), Length(max=300)])

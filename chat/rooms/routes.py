@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from chat.decorators import login_required
-from chat.domain import directs, messages, reading, roles, rooms
+from chat.domain import directs, groups, messages, reading, roles, rooms
 from chat.domain.errors import ChatError
 from chat.models import Room
 from chat.rooms import bp, failed_forms, layout
-from chat.rooms.forms import ConfirmForm, MessageForm, NewRoomForm
+from chat.rooms.forms import ConfirmForm, GroupForm, MessageForm, NewRoomForm
 
 # The room page lists this many members (and the reader); /r/<slug>/members pages through the rest.
 MEMBERS_ON_PAGE = 100
@@ -54,7 +56,7 @@ def render_room(room: Room) -> str:
         last_seq=room.last_seq,
         last_rev=last_rev,
         may_manage=roles.may_manage(room, current_user),
-        is_member=room.has_member(current_user),
+        can_leave=(room.kind != "direct" or groups.is_group(room)) and room.has_member(current_user),
         leave_form=ConfirmForm(formdata=None),
         **failed_forms.take(room.slug, message_form=MessageForm),
     )
@@ -151,6 +153,21 @@ def member_list(slug: str) -> str:
         members_total=found.member_count(),
         has_next=len(members) > MEMBERS_PER_PAGE,
     )
+
+
+@bp.route("/groups", methods=["POST"])
+@login_required
+def group() -> Response:
+    """Open the group conversation of the asker and the people named (2 to 7, by commas or spaces)."""
+    form = GroupForm()
+    if not form.validate_on_submit():
+        abort(400, "Name the people of the group.")
+    try:
+        found = groups.open_group(current_user, re.split(r"[\s,]+", form.usernames.data or ""))
+    except ChatError as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("shell.people"), 303)
+    return redirect(url_for("rooms.room", slug=found.slug), 303)
 
 
 @bp.route("/dm/<username>", methods=["GET", "POST"])

@@ -21,6 +21,7 @@ from chat.domain import membership, roles, rooms, running
 from chat.domain.directory import find_people
 from chat.domain.errors import ChatError
 from chat.extensions import db
+from chat.forms import PageForm
 from chat.models import Membership, Room, User
 from chat.rooms import bp
 from chat.rooms.forms import ConfirmForm, DeleteRoomForm, PersonForm, RenameForm, TopicForm
@@ -35,25 +36,22 @@ def _room_to_run(slug: str) -> Room:
         abort(refusal.http_status, refusal.message)
 
 
-def _back(room: Room, note: str) -> Response:
-    flash(note)
+def _back(room: Room, note: str, category: str = "message") -> Response:
+    flash(note, category)
     return redirect(url_for("rooms.settings", slug=room.slug), 303)
 
 
-def _act(slug: str, form: ConfirmForm, act: Callable[[Room], str]) -> Response:
+def _act(slug: str, form: PageForm, act: Callable[[Room], str]) -> Response:
     """Check the form and who asks, do ``act`` (which says what it did), and go back to the settings."""
     room = _room_to_run(slug)
     if not form.validate_on_submit():
-        return _back(
-            room, " ".join(str(e) for errors in form.errors.values() for e in errors) or "Try again."
-        )
+        reasons = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return _back(room, reasons or "Try again.", "error")
     try:
         note = act(room)
-    except ChatError as refusal:
-        if refusal.http_status in (403, 404):
-            abort(refusal.http_status, refusal.message)
+    except ChatError as refusal:  # who asks was checked above: this is about what was asked
         db.session.rollback()
-        return _back(room, refusal.message)
+        return _back(room, refusal.message, "error")
     return _back(room, note)
 
 
@@ -142,11 +140,11 @@ def delete(slug: str) -> Response:
     room = _room_to_run(slug)
     form = DeleteRoomForm()
     if not form.validate_on_submit():
-        return _back(room, "Type the room's name to delete it.")
+        return _back(room, "Type the room's name to delete it.", "error")
     try:
         gone = running.delete(room, current_user, form.confirmation.data or "")
     except ChatError as refusal:
-        return _back(room, refusal.message)
+        return _back(room, refusal.message, "error")
     flash(f"{gone.name} is deleted, with its {gone.last_seq} messages.")
     return redirect(url_for("rooms.index"), 303)
 
@@ -200,7 +198,7 @@ def leave(slug: str) -> Response:
     try:
         membership.leave(room, current_user)
     except ChatError as refusal:
-        flash(refusal.message)
+        flash(refusal.message, "error")
         return redirect(url_for("rooms.room", slug=room.slug), 303)
     flash(f"You left {room.name}.")
     return redirect(url_for("rooms.index"), 303)

@@ -44,9 +44,11 @@ function connect(user) {
       });
     }
   });
-  // A membership ended, or a room was renamed, archived or restored: the lists again.
-  socket.on('membership_ended', () => sidebar.reload());
-  socket.on('room_changed', () => sidebar.reload());
+  // A membership ended, or a room was renamed, archived or restored: the lists follow.
+  socket.on('membership_ended', (ev) => {
+    if (ev && typeof ev.room === 'string') sidebar.ended(ev.room);
+  });
+  socket.on('room_changed', (ev) => sidebar.changed(ev));
   socket.on('read', (ev) => {
     if (ev && typeof ev.room === 'string') sidebar.read(ev.room, ev.last_read_seq);
   });

@@ -20,6 +20,14 @@ export class MemberList {
     li.querySelector('.state').textContent = online ? 'online' : 'offline';
   }
 
+  // Someone is no longer a member (removed, or left): off the list.
+  remove(name) {
+    const li = this.#find(name);
+    if (!li) return;
+    li.remove();
+    if (this.countEl) this.countEl.textContent = String(this.el.children.length);
+  }
+
   // A join's list is the full picture: anyone it does not name is not here now.
   update(members) {
     const listed = new Set();

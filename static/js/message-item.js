@@ -22,7 +22,7 @@ export function plainText(html) {
   return parsed.content.textContent;
 }
 
-// ctx: { me, held(seq): whether the list shows it, quoteOf(seq): the original or undefined }.
+// ctx: { me, moderator (the reader runs the room), held(seq): whether the list shows it, quoteOf(seq): the original or undefined }.
 export function messageItem(m, ctx) {
   const li = fromTemplate('message-template');
   fillMessage(li, m, ctx);
@@ -62,7 +62,11 @@ export function fillMessage(li, m, ctx) {
   fillReactions(part('reactions'), deleted ? [] : reactionChips(m, ctx.me));
   const actions = part('actions');
   actions.hidden = deleted || !m.seq;
-  for (const button of actions.querySelectorAll('[data-action="edit"], [data-action="delete"]')) button.hidden = !own;
+  // The server renders these only where they apply; a copy of the template has both.
+  const edit = actions.querySelector('[data-action="edit"]');
+  if (edit) edit.hidden = !own;
+  const remove = actions.querySelector('[data-action="delete"]');
+  if (remove) remove.hidden = !own && !ctx.moderator;   // a room's admins delete anyone's
 }
 
 // The quote of the message at `seq` (none: hidden). Without script its link opens

@@ -61,7 +61,11 @@ export function mountRoom(root, socket, shell) {
     onArrived: (seq) => messages.refreshQuotes(seq),
     isOnline: online,
   });
-  const messages = new MessageList(byId('messages'), timeline, { me: ME, quoteOf: (seq) => originals.quoteOf(seq) });
+  const messages = new MessageList(byId('messages'), timeline, {
+    me: ME,
+    moderator: root.dataset.moderator === 'true',
+    quoteOf: (seq) => originals.quoteOf(seq),
+  });
   messages.adopt(pageMessages(timeline));
   openAtTheRightPlace(messages, listeners);
 
@@ -210,6 +214,16 @@ export function mountRoom(root, socket, shell) {
     if (!ev || ev.room !== ROOM || typeof ev.username !== 'string') return;
     members.set(ev.username, ev.online);
     if (!ev.online) typists.drop(ev.username);
+  });
+
+  // Someone was added to the room or is no longer in it: the member list follows.
+  listeners.on(socket, 'member', (ev) => {
+    if (!ev || ev.room !== ROOM || typeof ev.username !== 'string') return;
+    if (ev.member === true) members.set(ev.username, false);
+    else if (ev.member === false) {
+      members.remove(ev.username);
+      typists.drop(ev.username);
+    }
   });
 
   // Another tab or device read the room: this page's mark follows.

@@ -33,6 +33,25 @@ export class Sidebar {
     else this.reload();
   }
 
+  // A room was renamed, archived or restored (room_changed): drawn in place where it can be,
+  // so that no reload of the lists races the page's own navigation.
+  changed(ev) {
+    if (!ev || typeof ev.slug !== 'string') return;
+    const li = this.#entry(ev.slug);
+    if (ev.archived === true) return this.ended(ev.slug);
+    if (!li) return this.reload();   // restored: back in the lists
+    const name = li.querySelector('.room-name');
+    if (name && li.dataset.kind !== 'direct' && typeof ev.name === 'string') name.textContent = ev.name;
+  }
+
+  // The reader's membership of a room ended, or it was archived: it leaves the lists.
+  ended(slug) {
+    const li = this.#entry(slug);
+    if (li) li.remove();
+    this.counts.forget(slug);
+    this.drawTitle();
+  }
+
   read(slug, seq) {
     this.counts.read(slug, seq);
     this.draw(slug);
@@ -76,6 +95,10 @@ export class Sidebar {
       dot.hidden = total === 0;
       dot.textContent = total ? ' (' + badgeText(total) + ')' : '';
     }
+  }
+
+  #entry(slug) {
+    return this.#nav && this.#nav.querySelector('li[data-room="' + CSS.escape(slug) + '"]');
   }
 
   #frame() {
