@@ -15,6 +15,7 @@ from chat import live
 from chat.domain.errors import BAD_REQUEST, CONFLICT, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.rooms import DIRECT_PREFIX, DIRECT_SLUG_RE, admit, admit_id, find_room, spend_creation
 from chat.extensions import db
+from chat.fanout import following
 from chat.models import Membership, Room, User
 
 
@@ -37,6 +38,7 @@ def open_direct_room(user: User, username: str) -> Room:
     room = find_room(slug)
     if room is None:
         room = _create(user, other, slug)
+        following.follow(user.id, slug)  # the opener's open tabs list it (and its presence) at once
     elif room.kind != "direct":
         raise ChatError(CONFLICT, "That address is taken by another room.")
     admit(room, user)

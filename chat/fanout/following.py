@@ -11,6 +11,7 @@ is applied here on each process; without the queue it is applied at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
@@ -23,7 +24,7 @@ from chat.internals import COMMAND_PREFIX
 FOLLOW = f"{COMMAND_PREFIX}follow"
 
 
-def start(sid: str, user_id: int, slugs: list[str]) -> None:
+def start(sid: str, user_id: int, slugs: Iterable[str]) -> None:
     """A socket connected: it hears of its user and follows the activity of each of ``slugs``."""
     socketio.server.enter_room(sid, user_channel(user_id), namespace="/")
     for slug in slugs:
@@ -51,6 +52,10 @@ def apply(state: live.Live, command: dict[str, Any]) -> None:
     channel = activity_channel(slug)
     for sid in state.sockets.sids_of(user_id):
         socket = state.sockets.get(sid)
+        if socket is not None and command["follow"]:
+            socket.member_rooms.add(slug)
+        elif socket is not None:
+            socket.member_rooms.discard(slug)
         if command["follow"] and socket is not None and slug not in socket.rooms:
             socketio.server.enter_room(sid, channel, namespace="/")
         elif not command["follow"]:
