@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from chat import live
 from chat.domain import reading
 from chat.extensions import db
 from chat.models import Membership, Room, User
@@ -27,6 +28,8 @@ class Entry:
     last_seq: int
     last_read_seq: int
     mentions: int
+    people: tuple[str, ...] = ()  # a direct room's other people
+    online: bool = False  # whether any of them is online (the sidebar's presence dot)
 
     @property
     def unread(self) -> int:
@@ -56,6 +59,7 @@ def sidebar_of(user: User) -> Sidebar:
     ).all()
     mentions = reading.unread_mentions(user)
     others = _others_in_direct_rooms(user, [row.id for row in rows if row.kind == "direct"])
+    online = live.presence().online_among({name for names in others.values() for name in names})
     entries = [
         Entry(
             slug=row.slug,
@@ -65,6 +69,8 @@ def sidebar_of(user: User) -> Sidebar:
             last_seq=row.last_seq,
             last_read_seq=row.last_read_seq,
             mentions=mentions.get(row.id, 0),
+            people=tuple(others.get(row.id, ())),
+            online=bool(online.intersection(others.get(row.id, ()))),
         )
         for row in rows
     ]
