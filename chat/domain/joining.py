@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chat.domain import changes, messages, reading, rooms
+from chat import live
+from chat.domain import changes, messages, reading
+from chat.domain.rosters import rosters
 from chat.models import Message, Room, User
 
 # A room of up to this many members is listed whole in a join; a larger one lists who is online
@@ -78,14 +80,14 @@ def listed_members(room: Room, user: User) -> tuple[list[dict[str, object]], int
     A small room is listed whole. In a large one, listing everyone to each of
     a thousand people reconnecting at once is the square of the room's size in
     work and bytes: a join lists who is online instead (offline members are
-    on request, by the ``members`` event or the members page).
+    on request, by the ``members`` event or the members page). The roster is
+    this process's copy of a few seconds (``chat.domain.rosters``).
     """
-    total = room.member_count()
-    if total <= MEMBERS_IN_JOIN:
-        members = rooms.members_with_presence(room, including=user)
-        return members, total, sum(1 for member in members if member["online"])
-    online = rooms.online_members(room)
-    listed = online[:MEMBERS_IN_JOIN]
-    if user.username not in listed and user.username in online:
+    names = rosters().names(room)
+    online = live.presence().online_among(names)
+    if len(names) <= MEMBERS_IN_JOIN:
+        return [{"username": name, "online": name in online} for name in names], len(names), len(online)
+    listed = [name for name in names if name in online][:MEMBERS_IN_JOIN]
+    if user.username in online and user.username not in listed:
         listed = sorted([*listed, user.username], key=str.lower)
-    return [{"username": name, "online": True} for name in listed], total, len(online)
+    return [{"username": name, "online": True} for name in listed], len(names), len(online)

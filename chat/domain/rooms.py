@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from chat import live
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.names import clean_room_name
+from chat.domain.rosters import rosters
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
 from chat.fanout import emit, following, presence
@@ -176,13 +177,6 @@ def members_page(room: Room, after: str | None = None) -> tuple[list[dict[str, o
     return members[:MEMBERS_PER_PAGE], len(members) > MEMBERS_PER_PAGE
 
 
-def online_members(room: Room) -> list[str]:
-    """The usernames of the room's members who are online, by name (one query and one presence lookup)."""
-    names = room.member_names()
-    online = live.presence().online_among(names)
-    return [name for name in names if name in online]
-
-
 def room_for(user: User, slug: str) -> Room:
     """The room ``slug`` if ``user`` may read it; ``not_found`` for unknown rooms and for hidden ones alike."""
     room = find_room(slug)
@@ -214,6 +208,7 @@ def admit_id(room: Room, user_id: int) -> bool:
     except IntegrityError:  # another socket of the same user admitted them first
         db.session.rollback()
         return False
+    rosters().forget(room.id)
     following.follow(user_id, room.slug)
     emit.message_activity_for(user_id, room.slug, room.last_seq)
     username = db.session.scalar(select(User.username).where(User.id == user_id))
