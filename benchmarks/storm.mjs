@@ -41,6 +41,7 @@ const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 const note = (...parts) => process.stderr.write(`[storm ${((now() - started) / 1000).toFixed(1)}s] ${parts.join(' ')}\n`);
 const presence = { events: 0, changes: 0 };
 const refusals = {};
+let storming = false;   // from the "ready" line on: drops before it (a busy server's ping timeouts) do not count
 let firstDrop = null;
 let firstBack = null;
 
@@ -62,13 +63,13 @@ class Client {
   constructor(cookie) {
     this.socket = io(opt.url, { transports: ['websocket'], extraHeaders: { Cookie: cookie } });
     this.socket.on('connect', () => {
-      if (firstDrop !== null && firstBack === null) {
+      if (storming && firstDrop !== null && firstBack === null) {
         firstBack = now();
         say({ phase: 'first-back' });
       }
       this.join();
     });
-    this.socket.on('disconnect', () => { if (firstDrop === null) firstDrop = now(); });
+    this.socket.on('disconnect', () => { if (storming && firstDrop === null) firstDrop = now(); });
     this.socket.on('message', (m) => {
       if (!m || m.room !== opt.room || !Number.isInteger(m.seq)) return;
       this.seqs.add(m.seq);
@@ -157,6 +158,8 @@ async function main() {
   note(`${clients.length} clients joined, ${total()} messages everywhere`);
 
   const presenceBefore = { ...presence };
+  const reconnectsBefore = clients.reduce((sum, c) => sum + c.joins, 0) - clients.length;
+  storming = true;
   say({ phase: 'ready' });
   await waitFor('the drop', () => firstDrop !== null, 120);
   await waitFor('the server back up', () => firstBack !== null, 180);
@@ -182,6 +185,7 @@ async function main() {
     back_s_from_drop: +((backAt - firstDrop) / 1000).toFixed(2),
     rejoin_s_p50: +rejoins[Math.floor(rejoins.length / 2)].toFixed(2),
     rejoin_s_p99: +rejoins[Math.floor(rejoins.length * 0.99)].toFixed(2),
+    reconnects_before_the_storm: reconnectsBefore,
     join_refusals: clients.reduce((sum, c) => sum + c.refusals, 0),
     join_refusals_by_code: refusals,
     missing_deliveries: missing,

@@ -92,8 +92,10 @@ def next_line(stream: IO[str], want: str) -> dict[str, Any]:
         line = json.loads(raw)
         if "error" in line:
             raise RuntimeError(f"storm clients failed: {line['error']}")
-        if line.get("phase", "figures") == want:
+        phase = line.get("phase", "figures")
+        if phase == want:
             return dict(line)
+        raise RuntimeError(f"the storm clients said {phase!r} before {want!r}")
     raise RuntimeError(f"the storm clients ended before {want!r}")
 
 

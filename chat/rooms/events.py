@@ -113,6 +113,7 @@ def on_join(payload: dict[str, Any]) -> Ack:
             BAD_REQUEST, f"This connection is in {limit} rooms, the most allowed; leave one first."
         )
     room = rooms.enter(current_user, slug)
+    state.member_rooms.add(slug)  # a member now; told of presence when this socket goes
     # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq
     # and rev); the room's activity now arrives as its messages, not as sidebar counts.
     join_room(emit.channel(slug))
