@@ -16,7 +16,7 @@ from sqlalchemy import event
 
 from chat.domain import rooms
 from chat.extensions import db, socketio
-from chat.models import User
+from chat.models import Membership, User
 from tests.support.in_process import BOTH_DATABASES, Login, call, make_user, presence_told, received
 
 pytestmark = BOTH_DATABASES
@@ -197,3 +197,22 @@ def test_connecting_costs_the_same_for_someone_in_200_rooms(app: Flask, login: L
     assert at_connect <= 2, f"connect ran {statements}"  # her session's user, her rooms
     assert at_disconnect == 0, statements[at_connect:]
     assert emitted.count("presence") == 400
+
+
+def test_a_member_admitted_anywhere_is_in_the_next_join_at_once(app: Flask, login: Login, ada: User) -> None:
+    """Joins read a kept roster, but never one that misses a member (another process's admit)."""
+    crowd_of(app, 5)
+    sock = login(ada).socket()
+    assert joined(sock, "crowd")["members_total"] == 6
+    with app.app_context():  # as another process would: straight into the database
+        room = rooms.find_room("crowd")
+        assert room is not None
+        db.session.add(User(username="late", password_hash="!", skeleton="late"))
+        db.session.flush()
+        late = User.by_username("late")
+        assert late is not None
+        db.session.execute(db.insert(Membership).values(room_id=room.id, user_id=late.id, last_read_seq=0))
+        db.session.commit()
+    ack = joined(sock, "crowd")
+    assert ack["members_total"] == 7
+    assert {"username": "late", "online": False} in ack["members"]

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from chat import live
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.names import clean_room_name
-from chat.domain.rosters import rosters
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
 from chat.fanout import emit, following, presence
@@ -208,7 +207,6 @@ def admit_id(room: Room, user_id: int) -> bool:
     except IntegrityError:  # another socket of the same user admitted them first
         db.session.rollback()
         return False
-    rosters().forget(room.id)
     following.follow(user_id, room.slug)
     emit.message_activity_for(user_id, room.slug, room.last_seq)
     username = db.session.scalar(select(User.username).where(User.id == user_id))

@@ -3,10 +3,11 @@
 A join lists a room's members with their presence, so it needs every
 member's name. When a thousand people of one room reconnect at once, that is
 the same thousand names read a thousand times, a million rows. So each
-process keeps a room's roster for ``ROSTER_SECONDS``, and forgets it at once
-when it admits someone to the room itself. Someone admitted by another
-process appears in this process's joins within that time, and meanwhile
-reaches everyone live through ``presence``.
+process keeps a room's roster, and uses it while the room's member count
+(one indexed count per join) is still its length: someone admitted by any
+process makes it read afresh. Memberships are never removed one by one (a
+room is deleted whole), so the same count means the same members. A roster
+is read afresh after ``ROSTER_SECONDS`` anyway.
 
 Never an access decision: membership is still read from the database on
 every join, history read and message.
@@ -21,7 +22,7 @@ from flask import current_app
 
 from chat.models import Room
 
-ROSTER_SECONDS = 5.0
+ROSTER_SECONDS = 60.0
 # Rooms whose roster is kept at once; past it every roster is read afresh.
 MAX_ROSTERS = 1000
 EXTENSION = "parley.rosters"
@@ -38,17 +39,13 @@ class Rosters:
         """The usernames of ``room``'s members, sorted by name in any letter case."""
         now = self._clock()
         kept = self._names.get(room.id)
-        if kept is not None and now - kept[1] < ROSTER_SECONDS:
+        if kept is not None and now - kept[1] < ROSTER_SECONDS and len(kept[0]) == room.member_count():
             return kept[0]
         names = room.member_names()
         if len(self._names) >= MAX_ROSTERS:
             self._names.clear()
         self._names[room.id] = (names, now)
         return names
-
-    def forget(self, room_id: int) -> None:
-        """Someone joined the room here: read its roster afresh next time."""
-        self._names.pop(room_id, None)
 
 
 def rosters() -> Rosters:
