@@ -99,6 +99,25 @@ def next_line(stream: IO[str], want: str) -> dict[str, Any]:
     raise RuntimeError(f"the storm clients ended before {want!r}")
 
 
+def profile(py_spy: str, pid: int, tmp: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the worker for the storm's first 60 s; the collapsed stacks go to results/."""
+    out = HERE / "results" / f"profile-storm-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.txt"
+    args = [
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        "60",
+        "--rate",
+        "100",
+        "--format",
+        "raw",
+        "-o",
+        str(out),
+    ]
+    return subprocess.Popen([py_spy, *args], stdout=subprocess.DEVNULL, stderr=(tmp / "py-spy.log").open("w"))
+
+
 def storm(options: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="parley-storm-"))
     env = prepare(tmp, options.clients)
@@ -124,11 +143,14 @@ def storm(options: argparse.Namespace) -> dict[str, Any]:
         next_line(clients.stdout, "first-back")
         worker = worker_of(server)
         cpu_at_up = cpu_seconds(worker)
+        profiler = profile(options.py_spy, worker, tmp) if options.py_spy else None
         next_line(clients.stdout, "back")
         cpu_back = cpu_seconds(worker)
         figures = next_line(clients.stdout, "figures")
         cpu_end = cpu_seconds(worker)
         clients.wait(timeout=60)
+        if profiler is not None:
+            profiler.wait(timeout=120)
     finally:
         if clients is not None and clients.poll() is None:
             clients.kill()
@@ -152,6 +174,7 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--restart", choices=["term", "kill"], default="term")
+    parser.add_argument("--py-spy", default="", help="py-spy's path: profile the new worker in the storm")
     options = parser.parse_args()
     result = storm(options)
     (HERE / "results").mkdir(exist_ok=True)
