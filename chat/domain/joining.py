@@ -81,7 +81,7 @@ def listed_members(room: Room, user: User) -> tuple[list[dict[str, object]], int
     a thousand people reconnecting at once is the square of the room's size in
     work and bytes: a join lists who is online instead (offline members are
     on request, by the ``members`` event or the members page). The roster is
-    this process's copy of a few seconds (``chat.domain.rosters``).
+    this process's copy, checked against the member count (``chat.domain.rosters``).
     """
     names = rosters().names(room)
     online = live.presence().online_among(names)
