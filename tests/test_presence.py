@@ -152,6 +152,8 @@ def test_a_large_room_lists_who_is_online_and_pages_the_rest_on_request(
         ({"room": 5}, "bad_request"),
         ({"room": "crowd", "after": 3}, "bad_request"),
         ({"room": "x"}, "not_found"),
+        ({"room": "crowd", "after": "a\x00b"}, "bad_request"),
+        ({"room": "crowd", "after": "x" * 33}, "bad_request"),
     ],
 )
 def test_members_refusals(app: Flask, login: Login, ada: User, payload: object, code: str) -> None:
@@ -216,3 +218,10 @@ def test_a_member_admitted_anywhere_is_in_the_next_join_at_once(app: Flask, logi
     ack = joined(sock, "crowd")
     assert ack["members_total"] == 7
     assert {"username": "late", "online": False} in ack["members"]
+
+
+def test_the_members_page_refuses_an_after_that_is_no_username(app: Flask, login: Login, ada: User) -> None:
+    crowd_of(app, 3)
+    browser = login(ada)
+    assert browser.http.get("/r/crowd/members?after=a001").status_code == 200
+    assert browser.http.get("/r/crowd/members?after=a%00b").status_code == 400

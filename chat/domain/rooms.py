@@ -18,6 +18,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from chat import live
+from chat.domain.accounts import USERNAME_RE
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.names import clean_room_name
 from chat.domain.snapshots import snapshots
@@ -171,7 +172,9 @@ def members_with_presence(
 
 
 def members_page(room: Room, after: str | None = None) -> tuple[list[dict[str, object]], bool]:
-    """A page of the room's members by name after ``after``, each with presence; and whether more follow."""
+    """A page of the room's members by name after ``after`` (a username), each with presence; and whether more follow."""
+    if after is not None and not USERNAME_RE.fullmatch(after):
+        raise ChatError(BAD_REQUEST, "'after' must be a username.")
     members = members_with_presence(room, limit=MEMBERS_PER_PAGE + 1, after=after)
     return members[:MEMBERS_PER_PAGE], len(members) > MEMBERS_PER_PAGE
 

@@ -159,7 +159,10 @@ def member_list(slug: str) -> str:
     """Every member of a room, a page of them at a time (by name, after ``?after=``)."""
     found = readable_room(slug)
     after = request.args.get("after") or None
-    members, has_next = rooms.members_page(found, after)
+    try:
+        members, has_next = rooms.members_page(found, after)
+    except ChatError as refusal:
+        abort(refusal.http_status, refusal.message)
     return render_template(
         "rooms/members.html",
         room=found,
