@@ -34,7 +34,7 @@ from chat.domain import directs, membership, rooms
 from chat.extensions import db, socketio
 from chat.models import Message, Room, User
 from tests.support.forms import csrf_token
-from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, inbox
+from tests.support.in_process import BOTH_DATABASES, Browser, Login, call, inbox, presence_told
 
 KINDS = ("public", "private", "direct")
 ACTORS = ("member", "non-member", "removed", "anonymous")
@@ -203,7 +203,7 @@ def room_events(sock: SocketIOTestClient, slug: str) -> list[tuple[str, Any]]:
 
 
 def liven_up(scene: Scene) -> list[tuple[str, Any]]:
-    """Ada comes online, types, sends and leaves; returns what bob, a member in the room, saw of it."""
+    """Ada comes online, types, sends, leaves and goes; returns what bob, a member in the room, saw of it."""
     watcher = scene.removed_socket  # bob's, joined; nobody has removed him in these tests
     assert watcher is not None
     watcher.get_received()
@@ -212,6 +212,8 @@ def liven_up(scene: Scene) -> list[tuple[str, Any]]:
     assert call(sock, "typing", {"room": scene.slug, "typing": True})["ok"]
     assert call(sock, "message", {"room": scene.slug, "text": "for members", "client_id": "m1"})["ok"]
     assert call(sock, "leave", {"room": scene.slug})["ok"]
+    sock.disconnect()
+    presence_told(scene.app)
     return room_events(watcher, scene.slug)
 
 

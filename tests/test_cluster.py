@@ -484,3 +484,36 @@ def test_logging_out_on_one_instance_ends_that_logins_sockets_on_every_instance(
         assert elsewhere.send("still here", "after-the-logout")["ok"]
     finally:
         close_all([*tabs, elsewhere])
+
+
+def test_presence_is_per_person_across_instances_and_pages(cluster: Cluster) -> None:
+    """pia is online in general while any socket of hers is connected, on any instance, in a room or not."""
+    first, second, third = (member.url for member in cluster.members)
+    watcher = clients_for(cluster, ["watcher"], [second])[0]
+    cookie = register_cookie(cluster.url, "pia")
+    online = {"room": "general", "username": "pia", "online": True}
+    offline = {**online, "online": False}
+    sockets: list[ChatClient] = []
+    try:
+        visit = ResumingClient(first, cookie).connect()  # her first join makes her a member
+        wait_until(lambda: online in watcher.presence, 15, "pia online as she joins")
+        visit.close()
+        wait_until(lambda: offline in watcher.presence, 15, "pia offline after her first visit")
+        seen = len(watcher.presence)
+        sockets.append(ChatClient(third, cookie, transports=["websocket"]).connect())  # the room list
+        wait_until(
+            lambda: online in watcher.presence[seen:], 15, "pia online from a page that joined nothing"
+        )
+        another_tab = ChatClient(first, cookie, transports=["websocket"]).connect()
+        another_tab.close()  # on another instance, closed: she is still online
+        time.sleep(2.0)  # four ticks
+        assert offline not in watcher.presence[seen:], "her other socket keeps her online"
+        members = {m["username"]: m["online"] for m in watcher.ask("join", {"room": "general"})["members"]}
+        assert members["pia"] is True
+        sockets.pop().close()
+        wait_until(lambda: offline in watcher.presence[seen:], 15, "pia offline once her last socket closed")
+        assert all(set(event) == {"room", "changes"} for event in watcher.presence_events)
+    finally:
+        for sock in sockets:
+            sock.close()
+        close_all([watcher])

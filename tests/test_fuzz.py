@@ -78,6 +78,7 @@ SUCCESS_KEYS = {
         "changed",
         "changes_truncated",
         "last_read_seq",
+        "members_online",
     },
     "leave": {"ok"},
     "message": {"ok", "message", "duplicate"},
@@ -87,6 +88,7 @@ SUCCESS_KEYS = {
     "delete": {"ok", "message"},
     "react": {"ok", "message"},
     "read": {"ok", "last_read_seq"},
+    "members": {"ok", "members", "members_total", "has_more"},
 }
 EVENTS = tuple(SUCCESS_KEYS)
 # A client may not emit these two: Socket.IO reserves them (see the tests below).
@@ -270,6 +272,7 @@ def payloads(event: str, slugs: tuple[str, ...]) -> st.SearchStrategy[Any]:
         "delete": payload(room=room, seq=SEQ),
         "react": payload(room=room, seq=SEQ, emoji=EMOJI, on=ON),
         "read": payload(room=room, seq=SEQ),
+        "members": payload(room=room, after=CLIENT_ID),
     }[event]
 
 

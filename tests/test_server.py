@@ -82,8 +82,9 @@ def refused(ack: Any, code: str) -> None:
 
 
 def presence(recorder: Recorder, username: str, online: bool, room: str = "general") -> Any:
-    expected = {"room": room, "username": username, "online": online}
-    return recorder.wait_event("presence", lambda p: p == expected)
+    """Wait for a ``presence`` event of ``room`` that says ``username`` is (or is not) online."""
+    change = {"username": username, "online": online}
+    return recorder.wait_event("presence", lambda p: p["room"] == room and change in p["changes"])
 
 
 def first_websocket_frame(base_url: str, origin: str, cookie: str) -> str:

@@ -19,18 +19,20 @@ from sqlalchemy.exc import IntegrityError
 
 from chat import live
 from chat.domain import people
+from chat.domain.accounts import USERNAME_RE
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.names import clean_room_name
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
-from chat.fanout import emit, following
+from chat.fanout import emit, following, presence
 from chat.live.throttles import RateLimiter
 from chat.models import Membership, Room, User
 
 SLUG_RE = re.compile(r"[a-z0-9-]{1,64}")  # used with fullmatch
-DIRECT_SLUG_RE = re.compile(r"dm-\d+-\d+")
+DIRECT_SLUG_RE = emit.DIRECT_SLUG_RE  # used with fullmatch
 DIRECT_PREFIX = "dm-"
 ROOMS_PER_PAGE = 50
+MEMBERS_PER_PAGE = 100
 # A room copy is loaded again after this, so a room deleted by the CLI is gone everywhere by then.
 ROOM_COPY_SECONDS = 10.0
 KIND_ORDER = {"public": 0, "private": 1, "direct": 2}
@@ -183,12 +185,20 @@ def members_with_presence(
     ``including`` is listed even when the page would leave them out (the
     joining user always sees themselves).
     """
-    online = live.presence().online(room.slug)
     names = room.member_names(after=after, limit=limit)
     if including is not None and including.username not in names and room.has_member(including):
         names = sorted([*names, including.username], key=str.lower)
+    online = live.presence().online_among(names)
     shown = people.display_names(names)
     return [{"username": name, "display_name": shown.get(name), "online": name in online} for name in names]
+
+
+def members_page(room: Room, after: str | None = None) -> tuple[list[dict[str, object]], bool]:
+    """A page of the room's members by name after ``after`` (a username), each with presence; and whether more follow."""
+    if after is not None and not USERNAME_RE.fullmatch(after):
+        raise ChatError(BAD_REQUEST, "'after' must be a username.")
+    members = members_with_presence(room, limit=MEMBERS_PER_PAGE + 1, after=after)
+    return members[:MEMBERS_PER_PAGE], len(members) > MEMBERS_PER_PAGE
 
 
 def room_for(user: User, slug: str) -> Room:
@@ -229,6 +239,9 @@ def admit_id(room: Room, user_id: int, *, tell: bool = True) -> bool:
     following.follow(user_id, room.slug)
     if tell:
         emit.message_activity_for(user_id, room.slug, room.last_seq)
+    username = db.session.scalar(select(User.username).where(User.id == user_id))
+    if username is not None:  # an online newcomer is online in the room from now on
+        presence.admitted(room.slug, username)
     return True
 
 

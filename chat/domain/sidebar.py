@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from chat import live
 from chat.domain import reading
 from chat.domain.rooms import DIRECT_PREFIX, DIRECT_SLUG_RE
 from chat.extensions import db
@@ -28,6 +29,8 @@ class Entry:
     last_seq: int
     last_read_seq: int
     mentions: int
+    people: tuple[str, ...] = ()  # a direct room's other people
+    online: bool = False  # whether any of them is online (the sidebar's presence dot)
 
     @property
     def unread(self) -> int:
@@ -59,6 +62,7 @@ def sidebar_of(user: User) -> Sidebar:
     others = _others_in_direct_rooms(
         user, {row.id: row.slug for row in rows if row.kind in CONVERSATION_KINDS}
     )
+    online = live.presence().online_among({name for names in others.values() for name in names})
     entries = [
         Entry(
             slug=row.slug,
@@ -68,6 +72,8 @@ def sidebar_of(user: User) -> Sidebar:
             last_seq=row.last_seq,
             last_read_seq=row.last_read_seq,
             mentions=mentions.get(row.id, 0),
+            people=tuple(others.get(row.id, ())),
+            online=bool(online.intersection(others.get(row.id, ()))),
         )
         for row in rows
     ]

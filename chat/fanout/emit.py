@@ -8,6 +8,7 @@ reach the sockets of every server process.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from chat.extensions import socketio
@@ -17,6 +18,7 @@ from chat.metrics import MESSAGES_BROADCAST
 log = logging.getLogger("parley.fanout")
 
 LOGIN_PREFIX = "login:"
+DIRECT_SLUG_RE = re.compile(r"dm-\d+-\d+")  # a direct room's slug (used with fullmatch)
 
 
 def message_queue() -> RedisQueue | None:
@@ -84,9 +86,14 @@ def message_changed(message: dict[str, Any]) -> None:
     socketio.emit("message_changed", message, to=channel(message["room"]))
 
 
-def presence_changed(slug: str, username: str, online: bool) -> None:
-    """``username`` came online or went offline in ``slug``."""
-    socketio.emit("presence", {"room": slug, "username": username, "online": online}, to=channel(slug))
+def presence_changed(slug: str, changes: list[dict[str, object]]) -> None:
+    """People of ``slug`` came online or went offline (``[{"username", "online"}, ...]``, one tick's worth).
+
+    A direct room's members hear of it on every page too (their sidebars show
+    the other person's presence): a handful of sockets, unlike a large room's.
+    """
+    to = [channel(slug), activity_channel(slug)] if DIRECT_SLUG_RE.fullmatch(slug) else channel(slug)
+    socketio.emit("presence", {"room": slug, "changes": changes}, to=to)
 
 
 def typing_changed(slug: str, username: str, typing: bool, skip_sid: str | None = None) -> None:

@@ -9,12 +9,13 @@ server-only emit to the person's channel (``internals.COMMAND_PREFIX``) and
 is applied here on each process; without the queue it is applied at once.
 
 A membership that ends (``evict``) takes the person's sockets out of the
-room itself too: out of its channel, its presence and its typing, so that
+room itself too: out of its channel and its typing, and off its presence, so that
 nothing more of the room reaches them, on whichever process holds them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
@@ -29,7 +30,7 @@ FOLLOW = f"{COMMAND_PREFIX}follow"
 EVICT = f"{COMMAND_PREFIX}evict"
 
 
-def start(sid: str, user_id: int, slugs: list[str]) -> None:
+def start(sid: str, user_id: int, slugs: Iterable[str]) -> None:
     """A socket connected: it hears of its user and follows the activity of each of ``slugs``."""
     socketio.server.enter_room(sid, user_channel(user_id), namespace="/")
     for slug in slugs:
@@ -73,6 +74,10 @@ def apply(state: live.Live, command: dict[str, Any]) -> None:
     channel = activity_channel(slug)
     for sid in state.sockets.sids_of(user_id):
         socket = state.sockets.get(sid)
+        if socket is not None and command["follow"]:
+            socket.member_rooms.add(slug)
+        elif socket is not None:
+            socket.member_rooms.discard(slug)
         if command["follow"] and socket is not None and slug not in socket.rooms:
             socketio.server.enter_room(sid, channel, namespace="/")
         elif not command["follow"]:
@@ -84,18 +89,18 @@ def evict_here(state: live.Live, command: dict[str, Any]) -> None:
     slug, user_id = str(command["room"]), int(command["user_id"])
     for sid in state.sockets.sids_of(user_id):
         socket = state.sockets.get(sid)
-        if socket is not None and slug in socket.rooms:
-            leave(sid, socket, slug, state.presence)
+        if socket is not None:
+            socket.member_rooms.discard(slug)  # its presence no longer concerns the room
+            if slug in socket.rooms:
+                leave(sid, socket, slug)
         socketio.server.leave_room(sid, activity_channel(slug), namespace="/")
 
 
-def leave(sid: str, socket: live.SocketState, slug: str, presence: live.Presence | None = None) -> None:
-    """Take socket ``sid`` out of room ``slug``: its typing ends, its presence may go offline."""
+def leave(sid: str, socket: live.SocketState, slug: str) -> None:
+    """Take socket ``sid`` out of room ``slug``: its typing there ends (presence is per person, not per room)."""
     stop_typing(sid, socket, slug)
     socket.rooms.discard(slug)
     socketio.server.leave_room(sid, emit.channel(slug), namespace="/")
-    if (presence or live.presence()).depart(slug, socket.username, sid):
-        emit.presence_changed(slug, socket.username, False)
 
 
 def stop_typing(sid: str, socket: live.SocketState, slug: str) -> None:

@@ -17,7 +17,6 @@ from chat.rooms.forms import ConfirmForm, GroupForm, MessageForm, NewRoomForm
 
 # The room page lists this many members (and the reader); /r/<slug>/members pages through the rest.
 MEMBERS_ON_PAGE = 100
-MEMBERS_PER_PAGE = 100
 # Far past any real list; bounds the OFFSET a request can ask for.
 MAX_PAGE = 10_000
 
@@ -145,13 +144,16 @@ def member_list(slug: str) -> str:
     """Every member of a room, a page of them at a time (by name, after ``?after=``)."""
     found = readable_room(slug)
     after = request.args.get("after") or None
-    members = rooms.members_with_presence(found, limit=MEMBERS_PER_PAGE + 1, after=after)
+    try:
+        members, has_next = rooms.members_page(found, after)
+    except ChatError as refusal:
+        abort(refusal.http_status, refusal.message)
     return render_template(
         "rooms/members.html",
         room=found,
-        members=members[:MEMBERS_PER_PAGE],
+        members=members,
         members_total=found.member_count(),
-        has_next=len(members) > MEMBERS_PER_PAGE,
+        has_next=has_next,
     )
 
 

@@ -52,9 +52,14 @@ function connect(user) {
   socket.on('read', (ev) => {
     if (ev && typeof ev.room === 'string') sidebar.read(ev.room, ev.last_read_seq);
   });
+  socket.on('presence', (ev) => sidebar.presence(ev, user));
+  socket.on('disconnect', () => sidebar.connection(false));
   // Events from before a connection (the page's render came first) or missed while cut
-  // off are not sent again: on every connect the counts are asked afresh.
-  socket.on('connect', () => sidebar.reload());
+  // off are not sent again: on every connect the counts (and presence) are asked afresh.
+  socket.on('connect', () => {
+    sidebar.connection(true);
+    sidebar.reload();
+  });
   return socket;
 }
 

@@ -25,6 +25,7 @@ import { Session } from './session.js';
 import { MessageList } from './message-list.js';
 import { PendingView } from './pending-view.js';
 import { MemberList } from './members.js';
+import { presenceChanges } from './presence.js';
 import { Notices } from './notices.js';
 import { Composer } from './composer.js';
 import { MentionPicker } from './mention-picker.js';
@@ -69,7 +70,7 @@ export function mountRoom(root, socket, shell) {
   messages.adopt(pageMessages(timeline));
   openAtTheRightPlace(messages, listeners);
 
-  const members = new MemberList(byId('members'), byId('members-count'), ME);
+  const members = new MemberList(byId('members'), byId('members-count'), ME, byId('members-stale'));
   const typingEl = byId('typing');
   const typists = new Typists((names) => {
     typingEl.textContent = typingText(names);
@@ -211,9 +212,10 @@ export function mountRoom(root, socket, shell) {
   });
 
   listeners.on(socket, 'presence', (ev) => {
-    if (!ev || ev.room !== ROOM || typeof ev.username !== 'string') return;
-    members.set(ev.username, ev.online);
-    if (!ev.online) typists.drop(ev.username);
+    for (const { username, online: isOnline } of presenceChanges(ev, ROOM)) {
+      members.set(username, isOnline);
+      if (!isOnline) typists.drop(username);
+    }
   });
 
   // Someone was added to the room or is no longer in it: the member list follows.
@@ -274,6 +276,7 @@ export function mountRoom(root, socket, shell) {
       markRead();
     },
     onLeft() {
+      members.disconnected();
       outbox.disconnected();
       // The server ends our typing on disconnect; others' typing is re-learned live.
       ownTyping.forget();

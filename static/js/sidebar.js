@@ -3,14 +3,19 @@
  * unread and mention counts per room (unread.js keeps the numbers), the page's
  * title with the unread mentions, and the rooms themselves. A room it does not
  * show yet (one the reader was added to, a direct conversation someone opened)
- * reloads its lists from /sidebar into their Turbo frame.
+ * reloads its lists from /sidebar into their Turbo frame. A direct conversation
+ * shows whether the other person is online (presence.js); while this tab is cut
+ * off, the sidebar says so and shows nobody's presence.
  */
 
 import { UnreadCounts, badgeText, titleWith } from './unread.js';
+import { DirectPresence } from './presence.js';
 
 export class Sidebar {
   counts = new UnreadCounts();
+  directs = new DirectPresence();
   #nav = null;
+  #connected = true;
 
   // A page was rendered: its sidebar's numbers are merged with what was learned live.
   attach(nav) {
@@ -24,6 +29,20 @@ export class Sidebar {
       });
     }
     this.drawAll();
+  }
+
+  // A presence event: a direct room's dot follows its other person.
+  presence(ev, me) {
+    if (!this.directs.apply(ev, me)) return;
+    for (const li of document.querySelectorAll('li[data-kind="direct"][data-room="' + CSS.escape(ev.room) + '"]')) {
+      this.#drawPresence(li);
+    }
+  }
+
+  // The tab's connection came (true) or went (false).
+  connection(connected) {
+    this.#connected = connected;
+    this.#drawConnection();
   }
 
   // me: the reader (their own messages are read).
@@ -79,6 +98,8 @@ export class Sidebar {
 
   drawAll() {
     for (const li of document.querySelectorAll('li[data-room]')) this.#drawEntry(li);
+    for (const li of document.querySelectorAll('li[data-kind="direct"][data-people]')) this.#drawPresence(li);
+    this.#drawConnection();
     this.drawTitle();
   }
 
@@ -106,6 +127,10 @@ export class Sidebar {
   }
 
   #seed(root) {
+    for (const li of root.querySelectorAll('li[data-kind="direct"][data-people]')) {
+      const people = li.dataset.people ? li.dataset.people.split(',') : [];
+      this.directs.seed(li.dataset.room, li.dataset.online === 'true' ? people : []);
+    }
     for (const li of root.querySelectorAll('li[data-room][data-read-seq]')) {
       this.counts.seed(li.dataset.room, {
         lastSeq: Number(li.dataset.lastSeq) || 0,
@@ -113,6 +138,20 @@ export class Sidebar {
         mentions: Number(li.dataset.mentions) || 0,
       });
     }
+  }
+
+  #drawPresence(li) {
+    const online = this.directs.anyoneOnline(li.dataset.room);
+    li.dataset.online = String(online);
+    const words = li.querySelector('.presence-state');
+    if (words) words.textContent = online ? ', online' : ', offline';
+  }
+
+  #drawConnection() {
+    if (!this.#nav) return;
+    this.#nav.dataset.connection = this.#connected ? 'online' : 'offline';
+    const note = this.#nav.querySelector('#my-connection');
+    if (note) note.hidden = this.#connected;
   }
 
   #drawEntry(li) {
