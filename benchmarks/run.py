@@ -13,6 +13,11 @@ Targets (servers):
                    replace it: benchmarks/candidates/simple_websocket/sitecustomize.py)
   parley-cluster   two instances of the Procfile command (deploy/cluster.py's Cluster) sharing a
                    PostgreSQL database and a Redis queue; clients split across the instances
+  parley-x1, -x2.. N instances of the Procfile command on PostgreSQL and Redis behind the bundled
+                   nginx (deploy/nginx.conf.template), the way docs/deploy.md uses every core of a
+                   host: instances, Redis and nginx on CPUs 0..N-1, clients through nginx.
+                   ``--processes 1,2`` runs the scenarios on parley-x1 and parley-x2 and prints
+                   how deliveries/s grow
   reference        bare socket.io 4.8 on Node (benchmarks/reference/server.js, its own lockfile)
   bare-gevent      benchmarks/bare_server.py under the same gunicorn worker as Parley
   bare-eventlet    benchmarks/bare_server.py under eventlet (``python bare_server.py``)
@@ -30,6 +35,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import statistics
@@ -220,6 +226,9 @@ class Bench:
             "bare-eventlet": lambda: BareServer(self, "eventlet"),
             "parley-cluster": lambda: ClusterServer(self, extra_env),
         }
+        scaled = re.fullmatch(r"parley-x([1-9])", target)
+        if scaled:
+            factory[target] = lambda: ClusterServer(self, extra_env, instances=int(scaled[1]), via_nginx=True)
         server = factory[target]()
         try:
             server.start()
@@ -403,14 +412,36 @@ class BareServer(Server):
         return children(self.proc.pid)[:1] if self.runtime == "gevent" else [self.proc.pid]
 
 
-class ClusterServer(Server):
-    """Two Procfile instances (deploy.cluster.Cluster) on one PostgreSQL database and our own Redis."""
+def without_per_address_limits(config: str) -> str:
+    """The bundled nginx configuration without its per-address caps: every benchmark client is 127.0.0.1."""
+    for cap in ("limit_conn parley_per_address ", "limit_req zone=parley_requests "):
+        lines = config.splitlines(keepends=True)
+        kept = [line for line in lines if not line.strip().startswith(cap)]
+        if len(kept) == len(lines):
+            raise RuntimeError(f"deploy/nginx.conf.template has no {cap.strip()!r} line any more")
+        config = "".join(kept)
+    return config
 
-    name = "parley-cluster"
+
+class ClusterServer(Server):
+    """Procfile instances (deploy.cluster.Cluster) on one PostgreSQL database and our own Redis.
+
+    By default two, the clients split across them (``parley-cluster``, on ``--cluster-cpus``);
+    ``via_nginx``: ``instances`` of them behind the cluster's nginx, on CPUs 0..instances-1
+    (``parley-xN``).
+    """
+
     cookie_key = "cluster"
 
-    def __init__(self, bench: Bench, extra_env: dict[str, str] | None) -> None:
+    def __init__(
+        self, bench: Bench, extra_env: dict[str, str] | None, instances: int = 2, via_nginx: bool = False
+    ) -> None:
+        self.name = f"parley-x{instances}" if via_nginx else "parley-cluster"
         super().__init__(bench)
+        self.instances = instances
+        self.via_nginx = via_nginx
+        cpus = range(instances) if via_nginx else map(int, bench.o.cluster_cpus.split(","))
+        self.cpus = {cpu % (os.cpu_count() or 1) for cpu in cpus}
         self.extra_env = extra_env or {}
         self.redis: GroupProcess | None = None
         self.cluster: Cluster | None = None
@@ -420,8 +451,11 @@ class ClusterServer(Server):
     def start(self) -> None:
         b = self.bench
         redis_port = free_port()
-        self.redis = self.popen(
+        self.redis = GroupProcess(
             [
+                "taskset",
+                "-c",
+                ",".join(map(str, sorted(self.cpus))),
                 "redis-server",
                 "--port",
                 str(redis_port),
@@ -432,26 +466,28 @@ class ClusterServer(Server):
                 "--appendonly",
                 "no",
             ],
-            dict(os.environ),
-            b.tmp,
-        )
+            env=dict(os.environ),
+            log_path=self.log_path,
+            cwd=b.tmp,
+        ).start()
         self.db_url = f"{b.o.postgres}/parley_bench_{os.getpid()}"
         ensure_database(self.db_url)
         env = dict(BENCH_ENV, SOCKETIO_CHANNEL=f"parley-bench-{os.getpid()}", **self.extra_env)
-        ports = [free_port(), free_port()]
+        ports = [free_port() for _ in range(self.instances)]
         self.cluster = Cluster(
             database_url=self.db_url,
             redis_url=f"redis://127.0.0.1:{redis_port}/0",
             workdir=b.tmp / "cluster",
-            instances=2,
+            instances=self.instances,
             port=free_port(),
             instance_ports=ports,
             extra_env=env,
             root=b.app_dir,
+            nginx_edit=without_per_address_limits,
         )
-        # The instances inherit this process's CPU affinity: pin them to the server CPU.
+        # The instances and nginx inherit this process's CPU affinity: pin them to their CPUs.
         mask = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, {int(c) for c in b.o.cluster_cpus.split(",")})
+        os.sched_setaffinity(0, self.cpus)
         try:
             self.cluster.start()
         finally:
@@ -459,12 +495,14 @@ class ClusterServer(Server):
         penv = self.cluster.env()
         out = b.run_py([str(HERE / "provision.py"), "--users", str(USERS), "--password", PASSWORD], penv)
         b.logins.setdefault("provision-cluster", json.loads(out.strip().splitlines()[-1]))
-        self.urls = [m.url for m in self.cluster.members]
+        self.urls = [self.cluster.url] if self.via_nginx else [m.url for m in self.cluster.members]
         for m in self.cluster.members:
             deadline = time.monotonic() + 10
             while not children(m.pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
             self.workers += children(m.pid)[:1]
+        if self.via_nginx and self.cluster.nginx is not None:
+            self.workers += children(self.cluster.nginx.pid)  # its worker process: its CPU counts
         b.cookies.pop("cluster", None)  # a fresh database each run: log in again
         b.login("cluster", ",".join(self.urls), self.workers)
 
@@ -635,6 +673,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
             s["best_deliveries_per_s"] = med([(b["best"] or {}).get("deliveries_per_s", 0) for b in bests])
             s["best_total_rate"] = med([(b["best"] or {}).get("total_rate", 0) for b in bests])
             s["p99_at_best_ms"] = med([(b["best"] or {}).get("p99_ms") for b in bests])
+            s["server_cpu_util_at_best"] = med([(b["best"] or {}).get("server_cpu_util") for b in bests])
+            s["loadgen_cpu_util_at_best"] = med([(b["best"] or {}).get("loadgen_cpu_util") for b in bests])
             s["steps"] = [r.get("steps") for r in ok]
         elif name in ("S4", "S4cap"):
             s["clients_connected"] = med([r.get("clients_connected") for r in ok])
@@ -717,6 +757,30 @@ def verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
     p99 = get("S1x2", "parley-cluster", "p99_ms")
     add("S1 on two instances + Redis p99", p99, "<= 50 ms", None if p99 is None else p99 <= 50)
     return checks
+
+
+def scaling(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per scenario run on parley-x1 and more instances: the figure per instance count, and its growth."""
+    lines = []
+    for name, by_target in summary.items():
+        counts = sorted(int(t[len("parley-x") :]) for t in by_target if re.fullmatch(r"parley-x\d", t))
+        if len(counts) < 2 or counts[0] != 1:
+            continue
+        key = "best_deliveries_per_s" if name == "S3" else "deliveries_per_s"
+        figures = {n: by_target[f"parley-x{n}"].get(key) for n in counts}
+        util = "server_cpu_util_at_best" if name == "S3" else "server_cpu_util"
+        cpu = {n: by_target[f"parley-x{n}"].get(util) for n in counts}
+        top = figures[counts[-1]]
+        lines.append(
+            {
+                "scenario": name,
+                "figure": key,
+                "by_processes": figures,
+                "server_cpu_util": cpu,
+                "growth": round(top / figures[1], 2) if top and figures[1] else None,
+            }
+        )
+    return lines
 
 
 # --------------------------------------------------------------------- plot
@@ -900,6 +964,11 @@ def table(doc: dict[str, Any]) -> str:
                 f"| {name} {target} | {f(s.get('clients_connected'))} | {f(s.get('connects_per_s'))} | {marks} | "
                 f"{f(s.get('rss_mb_per_1k_sockets'))} |"
             )
+    if doc.get("scaling"):
+        lines += ["", "| scenario | figure | by instances | growth |", "| --- | --- | --- | ---: |"]
+        for line in doc["scaling"]:
+            figures = ", ".join(f"{n}: {f(v)}" for n, v in line["by_processes"].items())
+            lines.append(f"| {line['scenario']} | {line['figure']} | {figures} | {f(line['growth'])} |")
     lines += ["", "| target | measured | limit | holds |", "| --- | --- | --- | --- |"]
     for c in doc["targets"]:
         lines.append(
@@ -956,6 +1025,7 @@ def merge(paths: list[Path], app_dir: Path, publish: bool, max_foreign: float = 
         "logins": logins,
         "summary": summary,
         "targets": verdicts(summary),
+        "scaling": scaling(summary),
         "runs": kept,
         "runs_dropped": dropped,
     }
@@ -998,6 +1068,12 @@ def main() -> None:
         default=SERVER_CPU,
         help="CPUs for the two instances and Redis (default: the server CPU; 0,1 = both)",
     )
+    parser.add_argument(
+        "--processes",
+        default="",
+        help="e.g. 1,2: run the scenarios on Parley as that many instances behind nginx (parley-xN, "
+        "on CPUs 0..N-1; PostgreSQL and Redis) instead of their targets, and print how deliveries/s grow",
+    )
     parser.add_argument("--app-dir", type=Path, default=HERE.parent, help="the Parley checkout to run")
     parser.add_argument(
         "--reference-dir",
@@ -1031,6 +1107,7 @@ def main() -> None:
     options.app_dir = options.app_dir.resolve()
     runs = options.runs or (1 if options.quick else 2)
     only = [t for t in options.targets.split(",") if t]
+    processes = [int(n) for n in options.processes.split(",") if n]
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     bench = Bench(options)
@@ -1074,6 +1151,7 @@ def main() -> None:
             "logins": bench.logins,
             "summary": summary,
             "targets": verdicts(summary),
+            "scaling": scaling(summary),
             "runs": all_runs,
             "elapsed_s": round(time.time() - started),
         }
@@ -1096,8 +1174,11 @@ def main() -> None:
             if name not in SCENARIOS:
                 raise SystemExit(f"unknown scenario {name}")
             # --targets picks from a scenario's own list, or adds any known target to it (bare-gevent in S3)
-            for target in only or SCENARIOS[name]["targets"]:
-                for run in range(runs):
+            targets = [f"parley-x{n}" for n in processes] or only or SCENARIOS[name]["targets"]
+            # Targets take turns, run after run: a machine that gets busier for a while then
+            # disturbs one run of each rather than every run of one.
+            for run in range(runs):
+                for target in targets:
                     try:
                         all_runs.append(one_run(bench, name, target, run))
                     except Exception as exc:  # one failed server must not lose the others' figures
@@ -1113,6 +1194,10 @@ def main() -> None:
         doc = save(final=True)
         shutil.rmtree(bench.tmp, ignore_errors=True) if not os.environ.get("BENCH_KEEP_TMP") else None
     log(f"wrote {out_path} and {out_path.with_suffix('.png')}")
+    for line in doc["scaling"]:
+        log(
+            f"SCALING {line['scenario']}: {line['figure']} {json.dumps(line['by_processes'])}, x{line['growth']}"
+        )
     for check in doc["targets"]:
         log(
             f"{'HOLDS ' if check['holds'] else 'MISSED' if check['holds'] is False else 'n/a   '} {check['target']}: "

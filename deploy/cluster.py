@@ -16,7 +16,7 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class Cluster:
     instance_ports: list[int] = field(default_factory=list)  # overrides first_port when given
     extra_env: Mapping[str, str] = field(default_factory=dict)
     root: Path = ROOT
+    # Changes the benchmark makes to the nginx configuration (its clients all come from one address).
+    nginx_edit: Callable[[str], str] | None = None
     members: list[Instance] = field(default_factory=list)
     nginx: GroupProcess | None = None
 
@@ -114,6 +116,8 @@ class Cluster:
             .replace("@LISTEN@", f"127.0.0.1:{self.port}")
             .replace("@SERVERS@", servers)
         )
+        if self.nginx_edit is not None:
+            config = self.nginx_edit(config)
         config_path = self.workdir / "nginx.conf"
         config_path.write_text(config)
         self.nginx = GroupProcess(

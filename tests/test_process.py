@@ -40,7 +40,16 @@ def kept_alive(server: ServerProcess) -> socket.socket:
     """A connection that had its answer and waits, kept alive, for a next request."""
     connection = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+    response = b""
+    for _ in range(100):  # the head and the body may come in separate pieces
+        head, _, body = response.partition(b"\r\n\r\n")
+        length = next(
+            (int(h[15:]) for h in head.lower().split(b"\r\n") if h.startswith(b"content-length:")), -1
+        )
+        if len(body) == length:
+            break
+        response += connection.recv(4096)
+    assert response.startswith(b"HTTP/1.1 200"), response
     return connection
 
 

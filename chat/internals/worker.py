@@ -65,6 +65,8 @@ class GuardedHandler(FrameWritingHandler):
       A handshake that ``refuses_upgrade(environ)`` says the app will refuse
       (no valid session: ``chat.security.HandshakeGate``) is not upgraded, and
       the app answers it over plain HTTP with its 401.
+    - **A stopping worker** (``shutdown``): a connection waiting for a request
+      is closed, and one under way gets its answer but no further request.
     """
 
     slow_client_seconds = 10.0
