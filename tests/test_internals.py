@@ -1,4 +1,4 @@
-"""Each reach into a library's internals (``chat/internals.py``) still does what it relies on.
+"""Each reach into a library's internals (``chat/internals/``) still does what it relies on.
 
 One test per reach-in, against the installed libraries: when an upgrade
 changes a private method, attribute or behaviour, the test of that reach-in
