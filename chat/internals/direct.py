@@ -24,6 +24,7 @@ per server); what it relies on is listed in ``chat/internals/__init__.py``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import engineio.socket
@@ -121,14 +122,14 @@ class DirectSocket(EngineIOSocket):
         if self.connected and not self._upgraded(ws):
             return []
         self.connected = self.upgraded = True
-        connection, buffered = detach(websocket, sock)
-        writer = self.writer = FrameWriter(connection, self.backlog_limit)
+        close_connection, buffered = detach(websocket, sock)
+        writer = self.writer = FrameWriter(sock, self.backlog_limit)
         self._write_queued(writer)
         self.queue = None  # from here on nothing is queued; python-engineio's queue costs 2.5 KB
         FrameReader(
-            connection,
+            sock,
             self._received,
-            lambda: self._gone(connection),
+            lambda: self._gone(close_connection),
             writer.write,
             self.server.max_http_buffer_size,
             buffered,
@@ -145,14 +146,14 @@ class DirectSocket(EngineIOSocket):
             return False
         return True
 
-    def _gone(self, connection: Any) -> None:
+    def _gone(self, close_connection: Callable[[], None]) -> None:
         """The connection is over: close as python-engineio does after its read loop, and let go of it."""
         if self.writer is not None:
             self.writer.closed = True  # the client is gone: nothing more to write
         self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
         if self.server.sockets.get(self.sid) is self:
             del self.server.sockets[self.sid]
-        connection.close()
+        close_connection()
 
     def _upgraded(self, ws: Any) -> bool:
         """The probe of an upgrade from polling (Engine.IO's PING "probe", then UPGRADE); False if it failed."""

@@ -4,7 +4,7 @@ gevent-websocket reads a socket from the greenlet that served its HTTP
 upgrade, which then stays suspended for the connection's whole life, holding
 its C stack, its Python frames and everything they reference (≈ 20 KB per
 idle socket). ``detach`` ends that request without closing the connection
-(the socket is duplicated; the server closes only its own descriptor), and
+(an open file keeps the socket open past the server's close), and
 ``FrameReader`` watches the socket from the event loop: when bytes arrive it
 starts a greenlet that reads and handles every complete frame, then returns
 to watching. Frames of one socket are handled one after another, as before.
@@ -13,12 +13,10 @@ to watching. Frames of one socket are handled one after another, as before.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
 import gevent
-import gevent.socket
 
 log = logging.getLogger("parley.internals")
 
@@ -27,13 +25,16 @@ TEXT, BINARY, CONTINUATION = 0x1, 0x2, 0x0
 PING_OPCODE, PONG_OPCODE, CLOSE_OPCODE = 0x9, 0xA, 0x8
 
 
-def detach(websocket: Any, sock: Any) -> tuple[Any, bytes]:
-    """The upgraded connection as a socket of its own, and what was read of it but not yet handled.
+def detach(websocket: Any, sock: Any) -> tuple[Callable[[], None], bytes]:
+    """Keep the upgraded connection open past its HTTP request; how to close it, and what was read of it.
 
-    The HTTP handler then ends without touching the connection.
+    The socket stays open because a file made from it stays open (a socket
+    closes for real when it and all its files are closed), so the server's
+    close when the request ends is only a mark. Not a duplicated descriptor:
+    epoll would go on reporting the closed one's events.
     """
-    connection = gevent.socket.socket(fileno=os.dup(sock.fileno()))
     handler = websocket.handler
+    holder = sock.makefile("rb", buffering=0)
     timeout = sock.timeout
     sock.settimeout(0.0)  # a look at what the request's reader holds, without waiting
     try:
@@ -45,9 +46,17 @@ def detach(websocket: Any, sock: Any) -> tuple[Any, bytes]:
         sock.settimeout(timeout)
     handler.rfile.close()  # frees its 8 KiB buffer
     websocket.closed = True  # gevent-websocket writes no close frame as its handler ends
-    handler.socket = None  # pywsgi neither drains nor closes it: the server closes its own copy
+    handler.socket = None  # pywsgi neither drains nor closes it (the server's close is a mark)
     handler.close_connection = True  # and serves no further request on it
-    return connection, buffered
+    # The socket's environ (python-socketio keeps a copy) still names this WebSocket: let it no
+    # longer hold the finished request's handler, headers and buffers.
+    websocket.handler = websocket.stream = None
+
+    def close() -> None:
+        holder.close()
+        sock.close()
+
+    return close, buffered
 
 
 def unmask(payload: bytes, mask: bytes) -> bytes:
