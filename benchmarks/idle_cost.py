@@ -87,7 +87,9 @@ def breakdown(sockets: int) -> dict[str, Any]:
     if tracemalloc.is_tracing():
         snapshot = tracemalloc.take_snapshot()
         top = snapshot.statistics("lineno")[:40]
-        result["traced_bytes_per_socket"] = round(sum(s.size for s in snapshot.statistics("filename")) / sockets)
+        result["traced_bytes_per_socket"] = round(
+            sum(s.size for s in snapshot.statistics("filename")) / sockets
+        )
         result["top_bytes_per_socket"] = [
             f"{round(s.size / sockets)} {s.traceback[0].filename.split('site-packages/')[-1]}:{s.traceback[0].lineno}"
             for s in top
@@ -115,7 +117,11 @@ def measure(options: argparse.Namespace) -> None:
             gevent.sleep(2)  # let the last handshakes settle
             gc.collect()
             connected = len(socketio.server.eio.sockets)
-            figures = {"sockets": connected, "rss_mb": round(rss_mb(), 1), "seconds": round(time.monotonic() - started)}
+            figures = {
+                "sockets": connected,
+                "rss_mb": round(rss_mb(), 1),
+                "seconds": round(time.monotonic() - started),
+            }
             print(json.dumps(figures), flush=True)
         if options.breakdown:
             print(json.dumps(breakdown(len(socketio.server.eio.sockets))), flush=True)

@@ -111,7 +111,9 @@ def test_a_client_that_stops_reading_is_cut_off_and_the_others_get_everything_in
             bob_sees.wait_for(lambda r: len(live_seqs(r)) >= len(seqs), timeout=30, what="every message")
             assert live_seqs(bob_sees) == seqs, "bob missed messages or got them out of order"
             carol_got, cut_off = messages_until_closed(stalled, seconds=20)
-            assert cut_off, f"the server never dropped the reader that stopped reading ({len(carol_got)} read)"
+            assert cut_off, (
+                f"the server never dropped the reader that stopped reading ({len(carol_got)} read)"
+            )
             assert carol_got == seqs[: len(carol_got)], "what carol got before the cut is not in order"
             assert len(carol_got) < len(seqs)
     finally:
