@@ -59,7 +59,8 @@ def kernel_sends(stats: pstats.Stats) -> int:
     return sum(
         row[1]
         for (_file, _line, name), row in stats.stats.items()  # type: ignore[attr-defined]
-        if name in ("<method 'send' of '_socket.socket' objects>", "<method 'sendall' of '_socket.socket' objects>")
+        if name
+        in ("<method 'send' of '_socket.socket' objects>", "<method 'sendall' of '_socket.socket' objects>")
     )
 
 
@@ -72,8 +73,14 @@ def main() -> None:
     options.at = str(options.sockets)
     server, socketio, cookie = serve(options)
     child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parent / "idle_cost.py"), "--client", str(server.server_port),
-         cookie, str(options.sockets)],
+        [
+            sys.executable,
+            str(Path(__file__).parent / "idle_cost.py"),
+            "--client",
+            str(server.server_port),
+            cookie,
+            str(options.sockets),
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:

@@ -7,7 +7,7 @@ gevent-websocket with ``chat.internals.GuardedHandler``, the app's own
 ``create_app``) on a temporary SQLite database, and opens the sockets from a
 child process: bare WebSockets with one user's session cookie that complete
 Engine.IO's and Socket.IO's handshakes, answer pings and then stay idle. At
-each mark it prints the server's RSS (``VmRSS``). ``--stock`` serves with
+each mark it prints the server's RSS (``VmRSS``) and its CPU per socket so far. ``--stock`` serves with
 python-engineio's own socket (a queue and writer greenlet per socket);
 ``--breakdown`` also prints the greenlets' saved stacks and the largest
 Python allocations per socket (tracemalloc, which slows connecting). RSS does
@@ -87,7 +87,9 @@ def breakdown(sockets: int) -> dict[str, Any]:
     if tracemalloc.is_tracing():
         snapshot = tracemalloc.take_snapshot()
         top = snapshot.statistics("lineno")[:40]
-        result["traced_bytes_per_socket"] = round(sum(s.size for s in snapshot.statistics("filename")) / sockets)
+        result["traced_bytes_per_socket"] = round(
+            sum(s.size for s in snapshot.statistics("filename")) / sockets
+        )
         result["top_bytes_per_socket"] = [
             f"{round(s.size / sockets)} {s.traceback[0].filename.split('site-packages/')[-1]}:{s.traceback[0].lineno}"
             for s in top
@@ -106,7 +108,7 @@ def measure(options: argparse.Namespace) -> None:
         [sys.executable, __file__, "--client", str(server.server_port), cookie, str(marks[-1])],
         stdout=subprocess.DEVNULL,
     )
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     try:
         for mark in marks:
             deadline = time.monotonic() + options.max_seconds
@@ -115,7 +117,13 @@ def measure(options: argparse.Namespace) -> None:
             gevent.sleep(2)  # let the last handshakes settle
             gc.collect()
             connected = len(socketio.server.eio.sockets)
-            figures = {"sockets": connected, "rss_mb": round(rss_mb(), 1), "seconds": round(time.monotonic() - started)}
+            figures = {
+                "sockets": connected,
+                "rss_mb": round(rss_mb(), 1),
+                "seconds": round(time.monotonic() - started),
+                # CPU of this process per socket connected so far (connects, and pings answered meanwhile)
+                "server_cpu_ms_per_socket": round((time.process_time() - cpu) * 1000 / max(connected, 1), 2),
+            }
             print(json.dumps(figures), flush=True)
         if options.breakdown:
             print(json.dumps(breakdown(len(socketio.server.eio.sockets))), flush=True)

@@ -15,12 +15,14 @@ import socket
 from typing import Any
 
 import gevent
+import gevent.event
 import pytest
 from engineio import packet as eio_packet
 from gevent import socket as gsocket
 from geventwebsocket.websocket import Header
 
 from chat.internals.frames import FrameWriter, websocket_frame
+from chat.internals.reader import FrameReader, unmask
 
 SMALL_BUFFER = 4096
 
@@ -154,3 +156,78 @@ def test_a_packets_frame_is_built_once_and_reads_back_as_gevent_websocket_writes
         reader_end.close()
     binary = websocket_frame(eio_packet.Packet(eio_packet.MESSAGE, data=b"\x00\x01"))
     assert binary == b"\x82\x02\x00\x01"
+
+
+def client_frame(opcode: int, payload: bytes, final: bool = True, mask: bytes = b"\x01\x02\x03\x04") -> bytes:
+    """A client's frame: masked, as RFC 6455 requires of clients."""
+    head = bytes(((0x80 if final else 0) | opcode,))
+    size = len(payload)
+    length = bytes((0x80 | size,)) if size < 126 else bytes((0x80 | 126,)) + size.to_bytes(2, "big")
+    return head + length + mask + unmask(payload, mask)
+
+
+class Reading:
+    """A ``FrameReader`` on one end of a socket pair; the test writes frames to the other end."""
+
+    def __init__(self, max_size: int = 1 << 20) -> None:
+        self.server_end, self.client_end = gsocket.socketpair()
+        self.messages: list[str | bytes] = []
+        self.written: list[bytes] = []
+        self.ended = gevent.event.Event()
+        FrameReader(self.server_end, self.received, self.ended.set, self.written.append, max_size)
+
+    def received(self, message: str | bytes) -> bool:
+        self.messages.append(message)
+        gevent.sleep(0.01)  # a handler that waits (the database): frames after it wait their turn
+        return True
+
+    def close(self) -> None:
+        self.server_end.close()
+        self.client_end.close()
+
+
+def test_frames_are_read_as_they_arrive_in_order_and_a_close_is_answered() -> None:
+    reading = Reading()
+    try:
+        reading.client_end.sendall(client_frame(0x1, b"40") + client_frame(0x1, "é".encode() * 100))
+        reading.client_end.sendall(client_frame(0x9, b"ping?"))  # a WebSocket ping, answered at once
+        reading.client_end.sendall(client_frame(0x1, b'42["mess', final=False)[:5])  # half a header
+        gevent.sleep(0.05)
+        rest = client_frame(0x1, b'42["mess', final=False)[5:] + client_frame(0x0, b'age"]')
+        reading.client_end.sendall(rest + client_frame(0x2, b"\x00\xff") + client_frame(0x8, b"\x03\xe8"))
+        assert reading.ended.wait(5), "a close frame did not end the connection"
+    finally:
+        reading.close()
+    assert reading.messages == ["40", "é" * 100, '42["message"]', b"\x00\xff"]
+    assert reading.written == [b"\x8a\x05ping?", b"\x88\x02\x03\xe8"]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        bytes((0x81, 2)) + b"40",  # unmasked: clients must mask
+        client_frame(0x1, b"x" * 200),  # larger than the server takes
+        client_frame(0x0, b"more"),  # a continuation with nothing to continue
+        client_frame(0x1, b"\xff\xfe"),  # text that is not UTF-8
+    ],
+    ids=["unmasked", "too-large", "stray-continuation", "not-utf8"],
+)
+def test_a_broken_frame_ends_the_connection(frame: bytes) -> None:
+    reading = Reading(max_size=100)
+    try:
+        reading.client_end.sendall(frame)
+        assert reading.ended.wait(5)
+    finally:
+        reading.close()
+    assert reading.messages == []
+
+
+def test_a_client_that_hangs_up_ends_the_connection() -> None:
+    reading = Reading()
+    try:
+        reading.client_end.sendall(client_frame(0x1, b"40"))
+        reading.client_end.close()
+        assert reading.ended.wait(5)
+    finally:
+        reading.server_end.close()
+    assert reading.messages == ["40"]

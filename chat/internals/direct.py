@@ -24,6 +24,7 @@ per server); what it relies on is listed in ``chat/internals/__init__.py``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import engineio.socket
@@ -34,8 +35,7 @@ from engineio import packet as eio_packet
 from gevent.queue import Empty
 
 from chat.internals.frames import DEFAULT_BACKLOG_LIMIT, PING_FRAME, FrameWriter, websocket_frame
-
-READ_BUFFER_BYTES = 512  # a chat frame from a client is small; a larger one is read straight through
+from chat.internals.reader import FrameReader, detach
 
 # Typed as Any: python-engineio's attributes are untyped, and set in its __init__.
 EngineIOSocket: Any = engineio.socket.Socket
@@ -122,15 +122,38 @@ class DirectSocket(EngineIOSocket):
         if self.connected and not self._upgraded(ws):
             return []
         self.connected = self.upgraded = True
+        close_connection, buffered = detach(websocket, sock)
         writer = self.writer = FrameWriter(sock, self.backlog_limit)
-        websocket.raw_write = writer.write  # gevent-websocket's own frames (pongs, close) queue in line
-        read_through_small_buffer(websocket, sock)  # before the client has the OPEN packet to answer
         self._write_queued(writer)
         self.queue = None  # from here on nothing is queued; python-engineio's queue costs 2.5 KB
-        self._read(ws)
-        writer.closed = True  # the client is gone: nothing more to write
+        FrameReader(
+            sock,
+            self._received,
+            lambda: self._gone(close_connection),
+            writer.write,
+            self.server.max_http_buffer_size,
+            buffered,
+        )
+        return []  # the request ends here; the connection lives on
+
+    def _received(self, data: str | bytes) -> bool:
+        """One Engine.IO packet from the client (python-engineio's read loop, one turn); False: hang up."""
+        try:
+            self.receive(eio_packet.Packet(encoded_packet=data))
+        except eio_exceptions.UnknownPacketError:
+            pass
+        except eio_exceptions.SocketIsClosedError:
+            return False
+        return True
+
+    def _gone(self, close_connection: Callable[[], None]) -> None:
+        """The connection is over: close as python-engineio does after its read loop, and let go of it."""
+        if self.writer is not None:
+            self.writer.closed = True  # the client is gone: nothing more to write
         self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
-        return []
+        if self.server.sockets.get(self.sid) is self:
+            del self.server.sockets[self.sid]
+        close_connection()
 
     def _upgraded(self, ws: Any) -> bool:
         """The probe of an upgrade from polling (Engine.IO's PING "probe", then UPGRADE); False if it failed."""
@@ -163,52 +186,6 @@ class DirectSocket(EngineIOSocket):
         if data and len(data) > self.server.max_http_buffer_size:
             raise ValueError("packet is too large")
         return data
-
-    def _read(self, ws: Any) -> None:
-        """Receive packets until the client or the connection goes (python-engineio's read loop)."""
-        while True:
-            try:
-                data = self._wait(ws)
-            except Exception as error:  # a broken or oversized frame ends the connection, as upstream
-                if not self.closed:
-                    self.server.logger.info("%s: Unexpected error %r, closing connection", self.sid, error)
-                return
-            if data is None:
-                return
-            try:
-                self.receive(eio_packet.Packet(encoded_packet=data))
-            except eio_exceptions.UnknownPacketError:
-                pass
-            except eio_exceptions.SocketIsClosedError:
-                return
-            except Exception:
-                self.server.logger.exception("Unknown receive error")
-                return
-
-
-def read_through_small_buffer(websocket: Any, sock: Any) -> None:
-    """Read the WebSocket's frames through a small buffer instead of the HTTP request's 8 KiB one.
-
-    A client sends no frame before the handshake's answer, so the request's
-    buffer is normally empty by now; if it holds bytes (a client that did not
-    wait), they are read from it as before.
-    """
-    handler = websocket.handler
-    request_reader = handler.rfile
-    timeout = sock.timeout
-    sock.settimeout(0.0)  # a look at what is buffered or already arrived, without waiting
-    try:
-        unread = request_reader.peek(1)
-    except OSError:
-        return
-    finally:
-        sock.settimeout(timeout)
-    if unread:
-        return
-    reader = sock.makefile("rb", READ_BUFFER_BYTES)
-    handler.rfile = reader
-    websocket.raw_read = websocket.stream.read = reader.read
-    request_reader.close()  # frees its buffer; the socket stays open for the new reader
 
 
 class DirectSockets(dict[str, Any]):
