@@ -21,7 +21,7 @@ BENCH_INSTALLED := $(VENV)/.bench-installed
 PIP_VERSION := 26.3
 UV_VERSION := 0.13.9
 
-.PHONY: install run test lint typecheck jstest pytest clean cluster bench bench-quick lock screenshots
+.PHONY: install run test lint typecheck jstest pytest clean cluster bench bench-quick bench-storm lock screenshots
 
 install: $(INSTALLED) $(BROWSER_DEPS)
 
@@ -120,3 +120,8 @@ bench: install $(BENCH_INSTALLED) $(REFERENCE_DEPS)
 
 bench-quick: install $(BENCH_INSTALLED) $(REFERENCE_DEPS)
 	$(BIN)/python benchmarks/run.py --quick
+
+# The reconnect storm (benchmarks/storm.py): 1,000 clients of one room, the server restarted,
+# all back and resumed; about 3 minutes. Not part of `make bench`, whose server it would restart.
+bench-storm: install
+	$(BIN)/python benchmarks/storm.py --clients 1000

@@ -10,9 +10,25 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from chat import admin, assets, auth, cli, config, error_pages, fanout, health, live, logs, runtime, security
+from chat import (
+    accounts_cli,
+    admin,
+    assets,
+    auth,
+    cli,
+    config,
+    error_pages,
+    fanout,
+    health,
+    internals,
+    live,
+    logs,
+    runtime,
+    security,
+)
 from chat.domain.snapshots import Snapshots
 from chat.extensions import csrf, db, migrate, socketio
+from chat.manage import bp as manage_bp
 from chat.rooms import bp as rooms_bp
 from chat.search import bp as search_bp
 from chat.shell import bp as shell_bp
@@ -47,10 +63,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=security.allowed_origin(app),
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
     )
+    # Under gevent, WebSocket frames are written by the sender, not a writer greenlet per socket.
+    internals.write_frames_directly(socketio.server.eio, int(app.config["SOCKET_BACKLOG_BYTES"]))
     admin.init_app(app)
     cli.init_app(app)
+    accounts_cli.init_app(app)
     security.init_app(app)
-    for blueprint in (health.bp, assets.bp, auth.bp, rooms_bp, search_bp, shell_bp):
+    for blueprint in (health.bp, assets.bp, auth.bp, manage_bp, rooms_bp, search_bp, shell_bp):
         app.register_blueprint(blueprint)
     error_pages.register(app)
     if app.config["PRODUCTION"]:

@@ -1,47 +1,26 @@
-"""``flask`` commands for operators: seed, create and delete rooms, create users."""
+"""``flask`` commands for operators: rooms and their members, announcements; accounts are in ``accounts_cli``.
+
+The operator runs every room (``by=None`` in the domain). A refusal is an
+error with exit code 1; a command used wrongly (a private room with nobody
+in it) exits 2, as click's usage errors do.
+"""
 
 from __future__ import annotations
-
-import logging
-from typing import IO, Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from chat.domain import accounts, messages, rooms
+from chat.command_line import refused, say
+from chat.domain import accounts, membership, messages, rooms, running
 from chat.domain.errors import NOT_FOUND, ChatError
+from chat.models import Room
 
 SEED_ROOMS = ("general", "random")
-log = logging.getLogger("parley.cli")
-
-
-def say(line: str) -> None:
-    """What a command did: a line on stdout, or with LOG_FORMAT=json a JSON line on stderr."""
-    if current_app.config["LOG_FORMAT"] == "json":
-        log.info(line)
-    else:
-        click.echo(line)
-
-
-class Refusal(click.ClickException):
-    """Why a command did nothing: click's "Error: ..." line, or with LOG_FORMAT=json a JSON line."""
-
-    def __init__(self, refusal: ChatError) -> None:
-        super().__init__(refusal.message)
-        self.as_json = current_app.config["LOG_FORMAT"] == "json"  # shown after the app context ends
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        """Write the one line (click calls this before it exits with 1)."""
-        if self.as_json:
-            log.error(self.message)
-        else:
-            super().show(file)
 
 
 # AppGroup runs each command inside an application context.
-rooms_cli = AppGroup("rooms", help="Create, seed and delete rooms.")
-users_cli = AppGroup("users", help="Create users.")
+rooms_cli = AppGroup("rooms", help="List, create, seed, archive and delete rooms; add and remove members.")
 
 
 @rooms_cli.command("seed")
@@ -52,20 +31,67 @@ def seed_rooms() -> None:
         say(f"{'created' if created else 'exists '} /r/{room.slug}")
 
 
+@rooms_cli.command("list")
+@click.option("--archived", is_flag=True, help="Archived rooms only.")
+def list_rooms(archived: bool) -> None:
+    """Every public and private room: address, kind, members, name (archived ones marked)."""
+    for room, members in running.every_room(archived_only=archived):
+        mark = "  (archived)" if room.archived else ""
+        say(f"/r/{room.slug}\t{room.kind}\t{members} members\t{room.name}{mark}")
+
+
 @rooms_cli.command("create")
 @click.argument("name")
-@click.option("--private", is_flag=True, help="Members only (they add others on the room page).")
+@click.option("--private", is_flag=True, help="Members only: needs at least one --member or --admin.")
 @click.option("--member", "members", multiple=True, metavar="USERNAME", help="A first member (repeatable).")
-def create_room(name: str, private: bool, members: tuple[str, ...]) -> None:
+@click.option("--admin", "admins", multiple=True, metavar="USERNAME", help="A first admin (repeatable).")
+def create_room(name: str, private: bool, members: tuple[str, ...], admins: tuple[str, ...]) -> None:
     """Create a room called NAME."""
-    try:
-        people = [accounts.existing_user(username) for username in members]
+    if private and not (members or admins):
+        raise click.UsageError(
+            "A private room needs a --member or an --admin: nobody could enter it otherwise."
+        )
+    with refused():
+        for username in (*members, *admins):
+            accounts.existing_user(username)  # all known before anything is made
         room = rooms.create_room(name, private=private)
-        for person in people:
-            rooms.admit(room, person)
-    except ChatError as refusal:
-        raise Refusal(refusal) from refusal
+        for username in members:
+            membership.enrol(room, username)
+        for username in admins:
+            membership.enrol(room, username, admin=True)
     say(f"created {room.kind} room /r/{room.slug}")
+
+
+@rooms_cli.command("add-member")
+@click.argument("slug")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Make them one of the room's admins too.")
+def add_member(slug: str, username: str, admin: bool) -> None:
+    """Make USERNAME a member (or an --admin) of the room at /r/SLUG; the room shows in their sidebar at once."""
+    with refused():
+        person = membership.enrol(_room(slug), username, admin=admin)
+    say(f"{person.username} is {'an admin' if admin else 'a member'} of /r/{slug}")
+
+
+@rooms_cli.command("remove-member")
+@click.argument("slug")
+@click.argument("username")
+def remove_member(slug: str, username: str) -> None:
+    """End USERNAME's membership of /r/SLUG: their open pages and sockets lose the room at once."""
+    with refused():
+        person = membership.dismiss(_room(slug), username)
+    say(f"{person.username} is no longer a member of /r/{slug}")
+
+
+@rooms_cli.command("archive")
+@click.argument("slug")
+@click.option("--restore", is_flag=True, help="Restore an archived room instead.")
+def archive_room(slug: str, restore: bool) -> None:
+    """Archive the room at /r/SLUG (read-only, off the sidebars), or --restore it."""
+    with refused():
+        room = _room(slug)
+        (running.restore if restore else running.archive)(room, None)
+    say(f"{'restored' if restore else 'archived'} /r/{slug}")
 
 
 @rooms_cli.command("delete")
@@ -73,26 +99,20 @@ def create_room(name: str, private: bool, members: tuple[str, ...]) -> None:
 def delete_room(slug: str) -> None:
     """Delete the room at /r/SLUG with its members and messages, at once (nothing is asked).
 
-    Instances drop their copy of the room within 10 seconds; sockets still in
-    it are answered not_found from then on.
+    Its members' open pages and sockets lose the room at once, on every
+    instance; instances drop their copy of the room within 10 seconds.
     """
-    try:
-        room = rooms.delete_room(slug)
-    except ChatError as refusal:
-        raise Refusal(refusal) from refusal
+    with refused():
+        room = _room(slug)
+        running.delete(room, None, room.name)
     say(f"deleted {room.kind} room /r/{room.slug} and its {room.last_seq} messages")
 
 
-@users_cli.command("create")
-@click.argument("username")
-@click.password_option(help="Asked for when not given.")
-def create_user(username: str, password: str) -> None:
-    """Create the account USERNAME."""
-    try:
-        user = accounts.register_user(username, password)
-    except ChatError as refusal:
-        raise Refusal(refusal) from refusal
-    say(f"created user {user.username}")
+def _room(slug: str) -> Room:
+    found = rooms.find_room(slug)
+    if found is None:
+        raise rooms.not_found(slug)
+    return found
 
 
 @click.command("announce")
@@ -101,13 +121,11 @@ def create_user(username: str, password: str) -> None:
 @click.argument("text")
 def announce(room: str, text: str) -> None:
     """Post TEXT in ROOM as the system user, live to every server through Redis."""
-    try:
+    with refused():
         found = rooms.find_room(room)
         if found is None:
             raise ChatError(NOT_FOUND, f"There is no room {room!r}.")
         posted = messages.announce(found, text)
-    except ChatError as refusal:
-        raise Refusal(refusal) from refusal
     live = (
         "delivered live"
         if current_app.config["REDIS_URL"]
@@ -120,4 +138,3 @@ def init_app(app: Flask) -> None:
     """Register the commands with ``app``'s ``flask`` CLI."""
     app.cli.add_command(announce)
     app.cli.add_command(rooms_cli)
-    app.cli.add_command(users_cli)

@@ -25,6 +25,8 @@ MIN_EVENT_BYTES = 80 * 1024  # 64 KiB events plus their framing
 # Set by the platforms we deploy to: their presence means production.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PLATFORM_MARKERS = ("RENDER", "K_SERVICE", "KUBERNETES_SERVICE_HOST", "DYNO")
+# Who may sign up (chat.domain.signups); unset, the admin page decides (invite-only in production).
+SIGNUP_MODES = ("open", "invite-only", "closed")
 # The databases Parley runs on (SQLAlchemy's names; postgres:// is what platforms hand out).
 DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
 
@@ -132,6 +134,13 @@ def _flag(env: dict[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {env[name]!r}")
 
 
+def _signup_mode(raw: str | None) -> str | None:
+    mode = (raw or "").strip().lower()
+    if mode and mode not in SIGNUP_MODES:
+        raise ConfigError(f"SIGNUP_MODE must be one of {', '.join(SIGNUP_MODES)}, got {raw!r}")
+    return mode or None
+
+
 def _hosts(raw: str | None) -> list[str] | None:
     hosts = [h.strip().lower() for h in (raw or "").split(",") if h.strip()]
     if "*" in hosts:
@@ -175,6 +184,10 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         # The Host values this app answers to (None: any); others get 400 before anything runs.
         "TRUSTED_HOSTS": _hosts(env.get("TRUSTED_HOSTS")),
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # The address people open Parley at, before the links the CLI prints (invitations, resets).
+        "PUBLIC_URL": env.get("PUBLIC_URL") or None,
+        # open, invite-only or closed; fixes the mode the admin page would otherwise choose.
+        "SIGNUP_MODE": _signup_mode(env.get("SIGNUP_MODE")),
         "LOG_FORMAT": log_format(env),
         "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),
         "SOCKETIO_ADMIN_USER": env.get("SOCKETIO_ADMIN_USER") or "admin",
@@ -231,6 +244,8 @@ def _limits(env: dict[str, str]) -> dict[str, Any]:
         "MAX_SOCKETS_PER_ADDRESS": _number(env, "MAX_SOCKETS_PER_ADDRESS", 200),
         # A request's line and headers must arrive within this, and a body may pause no longer.
         "SLOW_CLIENT_SECONDS": _number(env, "SLOW_CLIENT_SECONDS", 10.0),
+        # Bytes of frames a WebSocket that does not read may have waiting before it is dropped.
+        "SOCKET_BACKLOG_BYTES": _number(env, "SOCKET_BACKLOG_BYTES", 1024 * 1024),
         "MAX_ROOMS_PER_SOCKET": _number(env, "MAX_ROOMS_PER_SOCKET", 100),
         "MAX_MESSAGE_CHARS": _number(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.

@@ -8,9 +8,13 @@ from flask import Flask
 
 from chat import live
 from chat.extensions import db, socketio
+from chat.fanout import presence
 from chat.internals import abort_transport
 
 log = logging.getLogger("parley.lifecycle")
+
+# Long enough for the aborted sockets' disconnect handlers to have run.
+DISCONNECTS_SETTLE_SECONDS = 0.2
 
 
 def drain(app: Flask) -> int:
@@ -30,6 +34,9 @@ def drain(app: Flask) -> int:
             abort_transport(socketio.server, sid)
         except Exception:  # one broken socket must not stop the drain
             log.exception("could not close socket %s", sid)
+    # The rooms hear of the people who went offline now, not at the end of a tick this process may not see.
+    socketio.sleep(DISCONNECTS_SETTLE_SECONDS)
+    presence.ticker(app).flush()
     return len(sids)
 
 

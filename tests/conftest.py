@@ -15,11 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from chat import create_app
 from chat.domain import rooms
 from chat.extensions import db
 from chat.models import Room, User
+from chat.models import users as user_model
 from tests.support.in_process import TABLES, Browser, Login, base_config, make_user, sockets_in
 from tests.support.services import scratch_postgres_database, sqlalchemy_url
 
@@ -128,6 +130,16 @@ def ada_and_bob_in_general(
     """ada's and bob's sockets, both joined to general, their inboxes emptied."""
     ada_sock, bob_sock = sockets_in(general.slug, login(ada), login(bob))
     return ada_sock, bob_sock
+
+
+@pytest.fixture
+def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One PBKDF2 round per hash, for tests of many accounts where the hash's cost plays no part."""
+    monkeypatch.setattr(
+        user_model,
+        "generate_password_hash",
+        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
+    )
 
 
 @pytest.fixture

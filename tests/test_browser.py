@@ -239,6 +239,42 @@ def test_typing_shows_and_lapses_and_the_member_list_follows_presence(ada_and_bo
     )
 
 
+def test_presence_follows_the_person_across_pages_and_a_cut_off_page_says_so(
+    tabs: Tabs, ada_and_bob: RoomOfTwo
+) -> None:
+    ada_account, bob_account, _, ada, bob = ada_and_bob
+    bob_name = bob_account.username
+    wait_member(ada, bob_name, "online")
+
+    # Bob opens the room list in the same tab (Turbo keeps his socket): still online for Ada.
+    bob.locator("#sidebar").get_by_role("link", name="Browse rooms").click()
+    bob.wait_for_url("**/rooms")
+    time.sleep(1.5)  # three presence ticks
+    assert member_state(ada, bob_name) == "online"
+    # His only page closes: offline. A fresh tab of his on the people directory: online again.
+    bob.close()
+    wait_member(ada, bob_name, "offline", timeout=8000)
+    directory = tabs.page(tabs.context(bob_account))
+    directory.goto("/people")
+    wait_member(ada, bob_name, "online", timeout=8000)
+
+    # Ada is cut off: her page says so, shows her offline and nobody green.
+    set_online(ada, False)
+    ada.wait_for_selector("#members-stale", state="visible")
+    assert "offline" in ada.locator("#connection").inner_text()
+    assert member_state(ada, ada_account.username) == "offline"
+    bob_item = ada.locator(f'#members li[data-username="{bob_name}"]')
+    assert "unknown" in (bob_item.get_attribute("class") or "")
+    assert bob_item.locator(".state").inner_text() == "unknown while you are disconnected"
+    assert ada.locator("#my-connection").is_visible(), "the sidebar says it too"
+    # Back online: the join's list is the whole picture again.
+    set_online(ada, True)
+    wait_member(ada, bob_name, "online")
+    wait_member(ada, ada_account.username, "online")
+    assert not ada.locator("#members-stale").is_visible()
+    assert not ada.locator("#my-connection").is_visible()
+
+
 # -- 3. markup is text ---------------------------------------------------------------------------
 
 

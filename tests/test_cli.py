@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask
 
-from chat.domain import messages, rooms
+from chat.domain import messages, roles, rooms
 from chat.extensions import db
 from chat.models import Membership, Message, Room, User
 
@@ -73,7 +73,7 @@ def test_delete_a_room_with_its_members_and_messages_asking_nothing(app: Flask, 
 def test_users_create_prompts_for_the_password(app: Flask) -> None:
     code, output = run(app, "users", "create", "grace", input="long-enough\nlong-enough\n")
     assert code == 0
-    assert "created user grace" in output
+    assert "created admin grace" in output, "the first account of a site is its admin"
     with app.app_context():
         user = User.by_username("grace")
         assert user is not None
@@ -96,3 +96,55 @@ def test_announce_posts_as_the_system_user(app: Flask) -> None:
 
 def test_nobody_can_register_the_system_name(app: Flask) -> None:
     assert run(app, "users", "create", "Parley", "--password", "long-enough")[0] == 1
+
+
+# --- rooms an operator runs ----------------------------------------------------------------------
+
+
+def test_a_private_room_is_never_born_unreachable(app: Flask) -> None:
+    code, output = run(app, "rooms", "create", "Vault", "--private")
+    assert code == 2
+    assert "needs a --member or an --admin" in output
+    with app.app_context():
+        assert db.session.query(Room).count() == 0
+
+
+@pytest.mark.usefixtures("ada", "bob")
+def test_create_with_an_admin_who_runs_the_room(app: Flask) -> None:
+    code, output = run(app, "rooms", "create", "Vault", "--private", "--admin", "bob")
+    assert code == 0
+    slug = output.strip().rsplit("/r/", 1)[1]
+    with app.app_context():
+        room = rooms.find_room(slug)
+        assert room is not None
+        assert roles.admin_names(room) == ["bob"]
+        assert room.member_names() == ["bob"]
+
+
+@pytest.mark.usefixtures("ada", "bob")
+def test_members_added_and_removed_and_rooms_listed(app: Flask) -> None:
+    assert run(app, "rooms", "create", "Ops")[0] == 0
+    assert run(app, "rooms", "add-member", "ops", "ADA", "--admin") == (0, "ada is an admin of /r/ops\n")
+    assert run(app, "rooms", "add-member", "ops", "bob") == (0, "bob is a member of /r/ops\n")
+    code, output = run(app, "rooms", "list")
+    assert (code, output) == (0, "/r/ops\tpublic\t2 members\tOps\n")
+    assert run(app, "rooms", "remove-member", "ops", "bob") == (0, "bob is no longer a member of /r/ops\n")
+    code, output = run(app, "rooms", "remove-member", "ops", "bob")
+    assert code == 1
+    assert "'bob' is not a member of this room" in output
+    assert run(app, "rooms", "add-member", "nowhere", "bob")[0] == 1
+    assert run(app, "rooms", "add-member", "ops", "nobody")[0] == 1
+    with app.app_context():
+        room = rooms.find_room("ops")
+        assert room is not None
+        assert room.member_names() == ["ada"]
+        assert roles.admin_names(room) == ["ada"]
+
+
+def test_archive_and_restore(app: Flask) -> None:
+    assert run(app, "rooms", "create", "Old")[0] == 0
+    assert run(app, "rooms", "archive", "old") == (0, "archived /r/old\n")
+    assert run(app, "rooms", "list", "--archived") == (0, "/r/old\tpublic\t0 members\tOld  (archived)\n")
+    assert run(app, "rooms", "archive", "old", "--restore") == (0, "restored /r/old\n")
+    assert run(app, "rooms", "list", "--archived") == (0, "")
+    assert run(app, "rooms", "archive", "nowhere")[0] == 1

@@ -378,7 +378,7 @@ def test_a_read_and_a_new_membership_reach_the_persons_sockets_on_every_instance
             assert created.status_code == 302
             slug = created.headers["Location"].rsplit("/r/", 1)[1]  # a private room's address has a suffix
             added = page.submit(f"/r/{slug}/members", {"username": "reader"}, token=page.token(f"/r/{slug}"))
-            assert added.status_code == 302
+            assert added.status_code == 303
         sidebar.wait_event("activity", lambda e: e["room"] == slug, timeout=5.0)
         planner = ResumingClient(first, owner_cookie, room=slug).connect()
         try:
@@ -392,6 +392,57 @@ def test_a_read_and_a_new_membership_reach_the_persons_sockets_on_every_instance
     finally:
         close_all([owner, reading_tab])
         other_tab.close()
+
+
+def test_a_removal_ends_the_removed_persons_live_events_on_every_instance_within_a_second(
+    cluster: Cluster,
+) -> None:
+    """The removed person's sockets on two instances leave the room when an admin on a third removes them."""
+    runner_cookie, removed_cookie = (
+        register_cookie(cluster.url, "runner"),
+        register_cookie(cluster.url, "removee"),
+    )
+    with FormSession(cluster.members[2].url, runner_cookie) as page:
+        created = page.submit("/rooms", {"name": "Short list", "private": "1"})
+        slug = created.headers["Location"].rsplit("/r/", 1)[1]
+        settings = f"/r/{slug}/settings"
+        assert (
+            page.submit(f"/r/{slug}/members", {"username": "removee"}, token=page.token(settings)).status_code
+            == 303
+        )
+        runner = ResumingClient(cluster.members[2].url, runner_cookie, room=slug).connect()
+        recorders = [Recorder(f"removee on instance {n}") for n in (0, 1)]
+        tabs = [
+            ChatClient(cluster.members[n].url, removed_cookie, recorder=recorders[n]).connect()
+            for n in (0, 1)
+        ]
+        try:
+            for tab in tabs:
+                assert tab.ask("join", {"room": slug})["ok"]
+            seq = runner.send("still with us", "before")["message"]["seq"]
+            for recorder in recorders:
+                recorder.wait_event("message", lambda m: m["seq"] == seq, timeout=5.0)
+            removed = page.submit(
+                f"/r/{slug}/members/remove", {"username": "removee"}, token=page.token(settings)
+            )
+            assert removed.status_code == 303
+            for recorder in recorders:
+                told = recorder.wait_event("membership_ended", lambda e: e["room"] == slug, timeout=1.0)
+                assert told == {"room": slug, "reason": "removed"}
+            after = runner.send("without you", "after")["message"]["seq"]
+            time.sleep(1.0)  # what would still arrive has arrived by now
+            for recorder in recorders:
+                assert [m["seq"] for m in recorder.of("message")] == [seq], f"{recorder.name}: nothing after"
+                assert not [e for e in recorder.of("typing") + recorder.of("activity") if e["room"] == slug]
+            for tab in tabs:
+                assert tab.ask("message", {"room": slug, "text": "hello?", "client_id": "late"})["error"][
+                    "code"
+                ] == ("not_found")
+            assert after == seq + 1
+        finally:
+            runner.close()
+            for tab in tabs:
+                tab.close()
 
 
 def test_a_change_whose_publish_was_lost_still_reaches_every_instance(cluster: Cluster) -> None:
@@ -433,3 +484,36 @@ def test_logging_out_on_one_instance_ends_that_logins_sockets_on_every_instance(
         assert elsewhere.send("still here", "after-the-logout")["ok"]
     finally:
         close_all([*tabs, elsewhere])
+
+
+def test_presence_is_per_person_across_instances_and_pages(cluster: Cluster) -> None:
+    """pia is online in general while any socket of hers is connected, on any instance, in a room or not."""
+    first, second, third = (member.url for member in cluster.members)
+    watcher = clients_for(cluster, ["watcher"], [second])[0]
+    cookie = register_cookie(cluster.url, "pia")
+    online = {"room": "general", "username": "pia", "online": True}
+    offline = {**online, "online": False}
+    sockets: list[ChatClient] = []
+    try:
+        visit = ResumingClient(first, cookie).connect()  # her first join makes her a member
+        wait_until(lambda: online in watcher.presence, 15, "pia online as she joins")
+        visit.close()
+        wait_until(lambda: offline in watcher.presence, 15, "pia offline after her first visit")
+        seen = len(watcher.presence)
+        sockets.append(ChatClient(third, cookie, transports=["websocket"]).connect())  # the room list
+        wait_until(
+            lambda: online in watcher.presence[seen:], 15, "pia online from a page that joined nothing"
+        )
+        another_tab = ChatClient(first, cookie, transports=["websocket"]).connect()
+        another_tab.close()  # on another instance, closed: she is still online
+        time.sleep(2.0)  # four ticks
+        assert offline not in watcher.presence[seen:], "her other socket keeps her online"
+        members = {m["username"]: m["online"] for m in watcher.ask("join", {"room": "general"})["members"]}
+        assert members["pia"] is True
+        sockets.pop().close()
+        wait_until(lambda: offline in watcher.presence[seen:], 15, "pia offline once her last socket closed")
+        assert all(set(event) == {"room", "changes"} for event in watcher.presence_events)
+    finally:
+        for sock in sockets:
+            sock.close()
+        close_all([watcher])

@@ -11,7 +11,17 @@ from chat.models import User
 
 NOT_FORMS: list[Any] = [[1, 2], [["username", "ada"]], "text", 7, None, {"username": ["x"], "password": 5}]
 # Routes whose forms have fields; /dm/<name> and /logout carry only the CSRF token (sent in a header here).
-FORM_ROUTES = ["/register", "/login", "/rooms", "/r/general/messages", "/r/general/members"]
+FORM_ROUTES = [
+    "/register",
+    "/login",
+    "/rooms",
+    "/r/general/messages",
+    "/r/general/members",
+    "/settings/profile",
+    "/settings/password",
+    "/admin/signup",
+    "/admin/invites",
+]
 
 
 @pytest.mark.usefixtures("bob", "general")

@@ -78,6 +78,7 @@ SUCCESS_KEYS = {
         "changed",
         "changes_truncated",
         "last_read_seq",
+        "members_online",
     },
     "leave": {"ok"},
     "message": {"ok", "message", "duplicate"},
@@ -87,6 +88,7 @@ SUCCESS_KEYS = {
     "delete": {"ok", "message"},
     "react": {"ok", "message"},
     "read": {"ok", "last_read_seq"},
+    "members": {"ok", "members", "members_total", "has_more"},
 }
 EVENTS = tuple(SUCCESS_KEYS)
 # A client may not emit these two: Socket.IO reserves them (see the tests below).
@@ -270,6 +272,7 @@ def payloads(event: str, slugs: tuple[str, ...]) -> st.SearchStrategy[Any]:
         "delete": payload(room=room, seq=SEQ),
         "react": payload(room=room, seq=SEQ, emoji=EMOJI, on=ON),
         "read": payload(room=room, seq=SEQ),
+        "members": payload(room=room, after=CLIENT_ID),
     }[event]
 
 
@@ -466,7 +469,7 @@ def test_a_connect_event_does_not_leave_a_ghost_online_after_disconnecting(
     sock.disconnect()
     watcher = login(ada).socket()
     members = call(watcher, "join", {"room": "general"})["members"]
-    assert {"username": "bob", "online": False} in members, "bob has no socket left"
+    assert {"username": "bob", "display_name": None, "online": False} in members, "bob has no socket left"
 
 
 # --- Rendered HTML --------------------------------------------------------------------------------

@@ -577,14 +577,14 @@ def test_a_non_member_cannot_post_to_a_private_room(app: Flask, login: Login, ad
 # --- adding members ---------------------------------------------------------------------------
 
 
-def test_a_member_adds_someone_who_can_then_read_the_room(
+def test_an_admin_adds_someone_who_can_then_read_the_room(
     app: Flask, login: Login, ada: User, bob: User
 ) -> None:
     slug = private_room(app, ada, "Secret")
     bob_browser = login(bob)
     assert bob_browser.http.get(f"/r/{slug}").status_code == 404
     response = login(ada).post_form(f"/r/{slug}/members", {"username": "bob"}, token_from=f"/r/{slug}")
-    assert location(response) == f"/r/{slug}"
+    assert (response.status_code, response.headers["Location"]) == (303, f"/r/{slug}/settings")
     assert bob_browser.http.get(f"/r/{slug}").status_code == 200
     assert member_names(app, slug) == {"ada", "bob"}
 
@@ -602,18 +602,29 @@ def test_adding_an_unknown_user_shows_an_error(app: Flask, login: Login, ada: Us
     slug = private_room(app, ada, "Secret")
     browser = login(ada)
     response = browser.post_form(f"/r/{slug}/members", {"username": "nobody"}, token_from=f"/r/{slug}")
-    page = refused_back(browser, response, f"/r/{slug}")
-    assert "There is no user" in page
-    assert 'value="nobody"' in page
+    page = settings_refusal(browser, response, f"/r/{slug}/settings")
+    assert "There is no user &#39;nobody&#39;." in page
     assert member_names(app, slug) == {"ada"}
 
 
 @pytest.mark.usefixtures("bob")
 def test_members_are_not_added_to_public_rooms(app: Flask, login: Login, ada: User) -> None:
-    login(ada).post_form("/rooms", {"name": "Open"})
-    response = login(ada).post_form("/r/open/members", {"username": "bob"}, token_from="/r/open")
-    assert response.status_code == 400
+    browser = login(ada)
+    browser.post_form("/rooms", {"name": "Open"})
+    response = browser.post_form("/r/open/members", {"username": "bob"}, token_from="/r/open")
+    page = settings_refusal(browser, response, "/r/open/settings")
+    assert "Members are added to private rooms only" in page
     assert member_names(app, "open") == {"ada"}
+
+
+def settings_refusal(browser: Browser, response: Any, page: str) -> str:
+    """A refused settings form: 303 back to the settings page, which shows the reason once, as an alert."""
+    assert response.status_code == 303, (response.status_code, text_of(response)[:500])
+    assert urlsplit(str(response.headers["Location"])).path == page
+    shown = text_of(browser.http.get(page))
+    assert '<p class="flash error" role="alert">' in shown
+    assert '<p class="flash error" role="alert">' not in text_of(browser.http.get(page)), "shown once"
+    return shown
 
 
 # --- direct rooms ----------------------------------------------------------------------------------

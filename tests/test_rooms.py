@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from chat.domain import accounts, directs, rooms
+from chat.domain import accounts, directs, membership, rooms
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.extensions import db
 from chat.models import Membership, Room, User
@@ -101,10 +101,10 @@ def test_a_private_room_is_not_found_by_non_members(ada: User, eve: User) -> Non
     assert rooms.room_for(loaded(ada), slug).slug == slug
 
 
-def test_a_private_room_gets_a_slug_of_its_own(ada: User, eve: User) -> None:
+def test_a_private_room_gets_a_slug_of_its_own(ada: User, bob: User, eve: User) -> None:
     first = rooms.create_room("Secret", loaded(ada), private=True)
     second = rooms.create_room("Secret", loaded(eve), private=True)
-    public = rooms.create_room("Secret", loaded(eve))
+    public = rooms.create_room("Secret", loaded(bob))
     assert first.slug.startswith("secret-")
     assert second.slug.startswith("secret-")
     assert len({first.slug, second.slug, public.slug}) == 3
@@ -144,9 +144,9 @@ def test_entering_a_private_room_as_a_stranger_is_refused(ada: User, eve: User) 
 # --- adding members -------------------------------------------------------------
 
 
-def test_a_member_adds_someone_to_a_private_room(ada: User, bob: User) -> None:
+def test_an_admin_adds_someone_to_a_private_room(ada: User, bob: User) -> None:
     room = rooms.create_room("Secret", loaded(ada), private=True)
-    added = rooms.add_member(room, loaded(ada), "BOB")
+    added = membership.add_member(room, loaded(ada), "BOB")
     assert added.username == "bob"
     assert members_of(room) == {"ada", "bob"}
     assert rooms.room_for(loaded(bob), room.slug).id == room.id
@@ -155,20 +155,20 @@ def test_a_member_adds_someone_to_a_private_room(ada: User, bob: User) -> None:
 @pytest.mark.usefixtures("bob")
 def test_only_members_may_add_to_a_private_room(ada: User, eve: User) -> None:
     room = rooms.create_room("Secret", loaded(ada), private=True)
-    assert refusal_code(rooms.add_member, room, loaded(eve), "bob") == NOT_FOUND
+    assert refusal_code(membership.add_member, room, loaded(eve), "bob") == NOT_FOUND
     assert members_of(room) == {"ada"}
 
 
 @pytest.mark.usefixtures("bob")
 def test_members_are_added_to_private_rooms_only(ada: User) -> None:
     room = rooms.create_room("Open", loaded(ada))
-    assert refusal_code(rooms.add_member, room, loaded(ada), "bob") == BAD_REQUEST
+    assert refusal_code(membership.add_member, room, loaded(ada), "bob") == BAD_REQUEST
     assert members_of(room) == {"ada"}
 
 
 def test_adding_an_unknown_user_is_not_found(ada: User) -> None:
     room = rooms.create_room("Secret", loaded(ada), private=True)
-    assert refusal_code(rooms.add_member, room, loaded(ada), "nobody") == NOT_FOUND
+    assert refusal_code(membership.add_member, room, loaded(ada), "nobody") == NOT_FOUND
     assert members_of(room) == {"ada"}
 
 

@@ -82,8 +82,9 @@ def refused(ack: Any, code: str) -> None:
 
 
 def presence(recorder: Recorder, username: str, online: bool, room: str = "general") -> Any:
-    expected = {"room": room, "username": username, "online": online}
-    return recorder.wait_event("presence", lambda p: p == expected)
+    """Wait for a ``presence`` event of ``room`` that says ``username`` is (or is not) online."""
+    change = {"username": username, "online": online}
+    return recorder.wait_event("presence", lambda p: p["room"] == room and change in p["changes"])
 
 
 def first_websocket_frame(base_url: str, origin: str, cookie: str) -> str:
@@ -123,11 +124,17 @@ def test_two_users_chat_live_and_a_reconnect_resumes_without_loss(server: Server
 
         joined = ada.ask("join", {"room": "general"})
         assert joined["ok"] is True, joined
-        assert joined["room"] == {"slug": "general", "name": "general", "kind": "public"}
+        assert joined["room"] == {
+            "slug": "general",
+            "name": "general",
+            "kind": "public",
+            "topic": "",
+            "archived": False,
+        }
         assert joined["messages"] == []
         assert joined["last_seq"] == 0
         assert joined["has_more"] is False
-        assert {"username": "ada", "online": True} in joined["members"]
+        assert {"username": "ada", "display_name": None, "online": True} in joined["members"]
 
         joined = bob.ask("join", {"room": "general", "since": 0})
         assert joined["ok"] is True, joined

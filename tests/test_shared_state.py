@@ -35,51 +35,62 @@ def presence(request: pytest.FixtureRequest) -> Any:
     return RedisPresence(request.getfixturevalue("redis_client"), prefix="t")
 
 
-def test_first_socket_arrives_and_last_socket_departs(presence: Any) -> None:
-    assert presence.arrive("general", "ada", "tab1") is True
-    assert presence.arrive("general", "ada", "tab2") is False
-    assert presence.arrive("general", "bob", "b1") is True
-    assert presence.online("general") == {"ada", "bob"}
-    assert presence.depart("general", "ada", "tab1") is False
-    assert presence.online("general") == {"ada", "bob"}
-    assert presence.depart("general", "ada", "tab2") is True
-    assert presence.online("general") == {"bob"}
-    assert presence.online("random") == set()
+def test_first_socket_connects_and_last_socket_disconnects(presence: Any) -> None:
+    assert presence.connect("ada", "tab1") is True
+    assert presence.connect("ada", "tab2") is False
+    assert presence.connect("bob", "b1") is True
+    assert presence.online_among(["ada", "bob", "eve"]) == {"ada", "bob"}
+    assert presence.disconnect("ada", "tab1") is False
+    assert presence.online_among(["ada", "bob"]) == {"ada", "bob"}
+    assert presence.disconnect("ada", "tab2") is True
+    assert presence.online_among(["ada", "bob"]) == {"bob"}
+    assert presence.online_among([]) == set()
 
 
-def test_departing_twice_or_unknown_reports_nothing(presence: Any) -> None:
-    presence.arrive("general", "ada", "tab1")
-    assert presence.depart("general", "ada", "tab1") is True
-    assert presence.depart("general", "ada", "tab1") is False
-    assert presence.depart("general", "nobody", "x") is False
+def test_disconnecting_twice_or_unknown_reports_nothing(presence: Any) -> None:
+    presence.connect("ada", "tab1")
+    assert presence.disconnect("ada", "tab1") is True
+    assert presence.disconnect("ada", "tab1") is False
+    assert presence.disconnect("nobody", "x") is False
 
 
 def test_redis_presence_lapses_unless_renewed(redis_client: redis.Redis) -> None:
     alive = RedisPresence(redis_client, prefix="t", ttl=1.0)
-    alive.arrive("general", "ada", "a1")  # ada's server keeps renewing
-    alive.arrive("general", "bob", "b1")  # bob's server dies: nobody renews
+    alive.connect("ada", "a1")  # ada's server keeps renewing
+    alive.connect("bob", "b1")  # bob's server dies: nobody renews
     for _ in range(3):
         time.sleep(0.5)
-        alive.renew([("general", "ada", "a1")])
-    assert alive.online("general") == {"ada"}
-    assert alive.sweep() == [("general", "bob")]
+        alive.renew([("ada", "a1")])
+    assert alive.online_among(["ada", "bob"]) == {"ada"}
+    assert alive.sweep() == ["bob"]
     assert alive.sweep() == [], "each lapse is reported once"
-    assert alive.arrive("general", "bob", "b2") is True, "bob comes back on another server"
+    assert alive.connect("bob", "b2") is True, "bob comes back on another server"
+
+
+def test_a_lapsed_socket_elsewhere_does_not_keep_its_user_online(redis_client: redis.Redis) -> None:
+    """bob had a socket on a server that died, and one here: closing this one is his last live one."""
+    store = RedisPresence(redis_client, prefix="t", ttl=1.0)
+    store.connect("bob", "on-dead-server")
+    store.connect("bob", "here")
+    time.sleep(1.1)
+    store.renew([("bob", "here")])
+    assert store.disconnect("bob", "here") is True
 
 
 def test_two_processes_see_one_presence(redis_client: redis.Redis) -> None:
     one, two = RedisPresence(redis_client, prefix="t"), RedisPresence(redis_client, prefix="t")
-    assert one.arrive("general", "ada", "on-one") is True
-    assert two.arrive("general", "ada", "on-two") is False
-    assert two.online("general") == one.online("general") == {"ada"}
-    assert one.depart("general", "ada", "on-one") is False
-    assert two.depart("general", "ada", "on-two") is True
+    assert one.connect("ada", "on-one") is True
+    assert two.connect("ada", "on-two") is False
+    assert two.online_among(["ada"]) == one.online_among(["ada"]) == {"ada"}
+    assert one.disconnect("ada", "on-one") is False
+    assert two.disconnect("ada", "on-two") is True
 
 
 def test_redis_presence_degrades_when_redis_is_gone() -> None:
     gone = RedisPresence(unreachable_redis(), prefix="t")
-    assert gone.arrive("general", "ada", "a1") is False
-    assert gone.online("general") == set()
+    assert gone.connect("ada", "a1") is False
+    assert gone.online_among(["ada"]) == set()
+    assert gone.sweep() == []
 
 
 def unreachable_redis() -> redis.Redis:

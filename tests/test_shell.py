@@ -2,7 +2,7 @@
 
 One server (SQLite, no Redis) and one Chromium per module, as in
 tests/test_browser.py; fresh people per test. The cross-instance case (two
-processes on Redis) is at the end, with its own servers.
+processes on Redis and PostgreSQL) is tests/test_shell_cluster.py.
 """
 
 from __future__ import annotations
@@ -10,12 +10,22 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from tests.support.browser import DESKTOP, PHONE, WAIT_MS, accounts, send, unique, wait_for_texts, wait_online
+from tests.support.browser import (
+    AXE_JS,
+    DESKTOP,
+    PHONE,
+    WAIT_MS,
+    accounts,
+    axe_violations,
+    send,
+    unique,
+    wait_for_texts,
+    wait_online,
+)
 from tests.support.services import require
 
 if TYPE_CHECKING:  # annotations only
@@ -25,7 +35,6 @@ if TYPE_CHECKING:  # annotations only
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 
-AXE_JS = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 SWITCH_BUDGET_MS = 300
 
 
@@ -349,17 +358,6 @@ def test_without_javascript_older_messages_page_in_by_link_and_posting_works(
 # -- accessibility ------------------------------------------------------------------------------
 
 
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's violations on ``page`` (injected from node_modules, beside the page's CSP)."""
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE_JS.read_text())
-    found: list[str] = page.evaluate(
-        """async () => (await axe.run(document)).violations.map(
-            (v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '))"""
-    )
-    return found
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violation_on_the_main_pages(
     tabs: Tabs, people: Callable[..., list[Account]], scheme: Literal["light", "dark"]
@@ -386,6 +384,7 @@ def test_axe_finds_no_violation_on_the_main_pages(
             (signed_in, "/rooms"),
             (signed_in, f"/r/{slug}"),
             (signed_in, "/people"),
+            (signed_in, "/settings"),
         ):
             page = tabs.page(context)
             page.goto(path)

@@ -61,6 +61,11 @@ def test_direct_conversations_are_listed_by_the_other_person(
     login: Login, ada: User, bob: User, eve: User
 ) -> None:
     slug = login(ada).http.get("/dm/bob").headers["Location"].rsplit("/r/", 1)[1]
+    assert '<span class="room-name">bob</span>' in entry(text_of(login(ada).http.get("/rooms")), slug)
+    assert f'data-room="{slug}"' not in text_of(login(bob).http.get("/rooms")), (
+        "listed once something is said"
+    )
+    post_messages(login(ada), slug, ["hello"])
     for who, other in ((ada, "bob"), (bob, "ada")):
         li = entry(text_of(login(who).http.get("/rooms")), slug)
         assert f'<span class="room-name">{other}</span>' in li

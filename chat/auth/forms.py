@@ -18,3 +18,9 @@ class RegisterForm(PageForm):
 
     username = StringField("Username", validators=[DataRequired(), Length(max=32)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+
+
+class NewPasswordForm(PageForm):
+    """A new password, set through an operator's one-time reset link."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])

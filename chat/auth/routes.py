@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -11,23 +11,26 @@ from werkzeug.wrappers import Response
 
 from chat import live
 from chat.auth import bp
-from chat.auth.forms import LoginForm, RegisterForm
+from chat.auth.forms import LoginForm, NewPasswordForm, RegisterForm
 from chat.decorators import login_required
-from chat.domain import accounts
-from chat.domain.errors import ChatError
-from chat.fanout import emit
-from chat.models import User
+from chat.domain import accounts, people, sessions, signups
+from chat.domain.errors import FORBIDDEN, ChatError
+from chat.extensions import db
+from chat.models import Invite, User
 from chat.security import client_address
 
 TOO_MANY = "Too many attempts; wait a minute and try again."
+DISABLED = "This account is disabled; ask an administrator."
 
 
 def start_session(user: User) -> None:
-    """Log ``user`` in on a fresh session: nothing from before the login carries over."""
+    """Log ``user`` in on a fresh session: nothing from before the login carries over.
+
+    ``login`` names the session's row on the server: the cookie works while it exists.
+    """
     session.clear()
     login_user(user)
-    # Names this login, so that logging out can end the sockets opened with it.
-    session["login"] = secrets.token_urlsafe(16)
+    session["login"] = sessions.begin(user)
 
 
 def safe_next(target: str | None) -> str:
@@ -46,20 +49,45 @@ def register() -> Response | tuple[str, int] | str:
     """Create an account and log in."""
     if current_user.is_authenticated:
         return redirect(url_for("rooms.index"))
+    mode = signups.signup_mode()
+    if mode != signups.OPEN:
+        return render_template("auth/refused.html", mode=mode), 403
+    return signup_form(lambda username, password: signups.sign_up(username, password))
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+def join(code: str) -> Response | tuple[str, int] | str:
+    """Sign up through an invitation link (refused once it is revoked, expired or used up)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("rooms.index"))
+    try:
+        invite = signups.usable_invite(code)
+        if signups.signup_mode() == signups.CLOSED:
+            raise ChatError(FORBIDDEN, "Sign-up on this server is closed.")
+    except ChatError as refusal:
+        return render_template("auth/refused.html", refusal=refusal.message), refusal.http_status
+    return signup_form(lambda username, password: signups.sign_up_invited(code, username, password), invite)
+
+
+def signup_form(
+    create: Callable[[str, str], User], invite: Invite | None = None
+) -> Response | tuple[str, int] | str:
+    """The sign-up form; a valid one creates the account (with ``create``) and logs in."""
     form = RegisterForm()
+    page = "auth/register.html"
     if form.validate_on_submit():
         if not live.throttles().signups.allow(f"addr:{client_address()}"):
             form.username.errors = [*form.username.errors, TOO_MANY]
-            return render_template("auth/register.html", form=form), 429
+            return render_template(page, form=form, invite=invite), 429
         try:
-            user = accounts.register_user(form.username.data or "", form.password.data or "")
+            user = create(form.username.data or "", form.password.data or "")
         except ChatError as refusal:
             form.username.errors = [*form.username.errors, refusal.message]
-            return render_template("auth/register.html", form=form), refusal.http_status
+            return render_template(page, form=form, invite=invite), refusal.http_status
         start_session(user)
         return redirect(url_for("rooms.index"))
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/register.html", form=form), status
+    return render_template(page, form=form, invite=invite), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -77,6 +105,9 @@ def login() -> Response | tuple[str, int] | str:
             form.password.errors = [*form.password.errors, TOO_MANY]
             return render_template("auth/login.html", form=form), 429
         user = accounts.authenticate(username, form.password.data or "")
+        if user is not None and user.is_disabled:  # said only to someone who knows the password
+            form.password.errors = [*form.password.errors, DISABLED]
+            return render_template("auth/login.html", form=form), 403
         if user is not None:
             start_session(user)
             return redirect(safe_next(request.args.get("next")))
@@ -92,7 +123,38 @@ def logout() -> Response:
     """End this login's session, and its sockets on every instance."""
     login_id = session.get("login")
     logout_user()
-    if isinstance(login_id, str):
-        emit.login_ended(login_id)
+    sessions.end(login_id)
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> Response | tuple[str, int] | str:
+    """Set a new password through a one-time link from ``flask users reset-password``."""
+    try:
+        found = people.reset_for(token)
+    except ChatError as refusal:
+        page = render_template(
+            "auth/refused.html",
+            heading="Password reset",
+            refusal=refusal.message,
+            hint="Ask an administrator for a new link.",
+        )
+        return page, refusal.http_status
+    user = db.session.get(User, found.user_id)
+    username = user.username if user is not None else ""
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            people.reset_password(token, form.password.data or "")
+        except ChatError as refusal:
+            form.password.errors = [*form.password.errors, refusal.message]
+            return render_template("auth/reset.html", form=form, username=username), refusal.http_status
+        if current_user.is_authenticated:  # whoever this browser was logged in as, it is nobody now
+            login_id = session.get("login")
+            logout_user()
+            sessions.end(login_id)
+        flash("Your password is set; log in with it.")
+        return redirect(url_for("auth.login"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/reset.html", form=form, username=username), status

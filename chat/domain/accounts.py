@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from zxcvbn import zxcvbn
 
@@ -24,6 +25,8 @@ LONGEST_CHECKED_PASSWORD = 72
 # What zxcvbn calls a password that is one of these as a whole: on its list of common
 # passwords (also reversed, capitalised or in l33t), a run like "aaaaaaaa", or a sequence like "12345678".
 COMMON_PATTERNS = ("repeat", "sequence")
+# How long a process keeps its copy of a user before loading it again (display names).
+USER_COPY_SECONDS = 10.0
 
 
 def validate_username(username: str) -> str:
@@ -57,8 +60,11 @@ def is_common_password(password: str) -> bool:
     return bool(match.get("dictionary_name") == "passwords" or match["pattern"] in COMMON_PATTERNS)
 
 
-def register_user(username: str, password: str) -> User:
-    """Create a user with a hashed password; refuse a name taken in any case, or one that looks like it."""
+def register_user(username: str, password: str, *, admin: bool = False) -> User:
+    """Create a user with a hashed password; refuse a name taken in any case, or one that looks like it.
+
+    The site's first account (the system user aside) is its administrator, as is one made with ``admin``.
+    """
     validate_username(username)
     validate_password(password)
     if username.lower() == SYSTEM_USERNAME or User.by_username(username) is not None:
@@ -68,7 +74,7 @@ def register_user(username: str, password: str) -> User:
         raise ChatError(
             CONFLICT, f"The username {username!r} looks too much like someone else's; choose another."
         )
-    user = User(username=username, skeleton=skeleton)
+    user = User(username=username, skeleton=skeleton, is_admin=admin or not anyone_registered())
     user.set_password(password)
     db.session.add(user)
     try:
@@ -79,10 +85,16 @@ def register_user(username: str, password: str) -> User:
     return user
 
 
+def anyone_registered() -> bool:
+    """Whether any account exists but the system user's."""
+    someone = select(User.id).where(func.lower(User.username) != SYSTEM_USERNAME).limit(1)
+    return db.session.scalar(someone) is not None
+
+
 def existing_user(username: str) -> User:
     """The user called ``username`` (any case), or ``not_found``."""
     user = User.by_username(username)
-    if user is None:
+    if user is None or user.username == SYSTEM_USERNAME:
         raise ChatError(NOT_FOUND, f"There is no user {username!r}.")
     return user
 
@@ -90,12 +102,23 @@ def existing_user(username: str) -> User:
 def load_user(user_id: str) -> User | None:
     """The user of a session's id (Flask-Login's loader): from the process's copy, not a SELECT.
 
-    Every socket event loads its user, so this is on the hot path.
+    Every socket event loads its user, so this is on the hot path. The copy is
+    loaded again every ``USER_COPY_SECONDS``, so a display name changed on
+    another instance shows here within that; whether the session is still
+    good, and whether the person is an admin, is read from the database
+    (``sessions.is_live``, ``people.require_admin``).
     """
     if not user_id.isdigit():
         return None
     key = int(user_id)
-    return snapshots().attach(("user", key), lambda session: session.get(User, key))
+    return snapshots().attach(
+        ("user", key), lambda session: session.get(User, key), max_age=USER_COPY_SECONDS
+    )
+
+
+def forget_copy(user: User) -> None:
+    """This process's copy of ``user`` is out of date (they changed); others reload theirs in time."""
+    snapshots().forget(("user", user.id))
 
 
 def authenticate(username: str, password: str) -> User | None:

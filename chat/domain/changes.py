@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import emoji as emoji_data
 
 from chat import live
-from chat.domain import mentions, store
+from chat.domain import mentions, roles, store
 from chat.domain.errors import BAD_REQUEST, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.messages import clean_text
 from chat.domain.rendering import render
@@ -58,10 +58,15 @@ def edit(room: Room, by: User, seq: int, text: str) -> Changed:
 
 
 def delete(room: Room, by: User, seq: int) -> Changed:
-    """Delete ``by``'s own message at ``seq``: its text and reactions go; its seq stays."""
+    """Delete the message at ``seq``: its text and reactions go; its seq stays.
+
+    Its author may delete it, and so may who runs the room (its admins, a
+    site admin), to take down what should not stay.
+    """
 
     def apply(message: Message) -> bool:
-        _own(message, by, "delete")
+        if message.user_id != by.id and not roles.may_manage(room, by):
+            raise ChatError(FORBIDDEN, "You can only delete your own messages; room admins delete any.")
         if message.deleted:
             return False
         message.text, message.html, message.deleted = "", "", True

@@ -15,7 +15,7 @@ from chat import live
 from chat.domain.errors import BAD_REQUEST, CONFLICT, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.rooms import DIRECT_PREFIX, DIRECT_SLUG_RE, admit, admit_id, find_room, spend_creation
 from chat.extensions import db
-from chat.models import Membership, Room, User
+from chat.models import Room, User
 
 
 def direct_slug(a: User, b: User) -> str:
@@ -47,8 +47,7 @@ def _create(user: User, other: User, slug: str) -> Room:
     spend_creation(user, ("direct",), "MAX_DIRECT_ROOMS_PER_USER", live.throttles().rooms)
     names = sorted((user.username, other.username), key=str.lower)
     room = Room(slug=slug, name=f"{names[0]} & {names[1]}", kind="direct", created_by=user.id)
-    db.session.add(room)
-    db.session.add(Membership(room=room, user_id=user.id))
+    db.session.add(room)  # its first member comes in through admit(), which tells their other tabs
     try:
         db.session.commit()
     except IntegrityError:  # the other person opened it at the same moment
@@ -66,4 +65,4 @@ def deliver(room: Room, author: User) -> None:
     if room.kind != "direct" or match is None:
         return
     low, high = (int(part) for part in room.slug.removeprefix(DIRECT_PREFIX).split("-"))
-    admit_id(room, high if author.id == low else low)
+    admit_id(room, high if author.id == low else low, tell=False)

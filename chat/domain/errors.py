@@ -15,6 +15,9 @@ RATE_LIMITED = "rate_limited"
 UNAVAILABLE = "unavailable"
 CONFLICT = "conflict"
 
+# The refusal of every write in an archived room (it is read-only until restored).
+ARCHIVED_ROOM = "This room is archived: it is read-only until an admin restores it."
+
 HTTP_STATUS = {
     BAD_REQUEST: 400,
     NOT_FOUND: 404,

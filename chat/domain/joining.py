@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chat.domain import changes, messages, reading, rooms
+from chat import live
+from chat.domain import changes, messages, reading
+from chat.domain.rosters import rosters
 from chat.models import Message, Room, User
 
-# A join lists the first members by name (and the joining user); members_total says how many there are.
+# A room of up to this many members is listed whole in a join; a larger one lists who is online
+# (this many at most, and the joining user), with members_total and members_online as counts.
 MEMBERS_IN_JOIN = 200
 
 
@@ -19,6 +22,7 @@ class JoinView:
     room: Room
     members: list[dict[str, object]]
     members_total: int
+    members_online: int
     page: messages.Page
     last_seq: int
     last_rev: int
@@ -32,6 +36,7 @@ class JoinView:
             "room": self.room.summary(),
             "members": self.members,
             "members_total": self.members_total,
+            "members_online": self.members_online,
             "messages": [m.to_dict() for m in self.page.messages],
             "has_more": self.page.has_more,
             "last_seq": self.last_seq,
@@ -54,10 +59,12 @@ def view(room: Room, user: User, since: int | None, since_rev: int | None) -> Jo
         ([], False) if since is None or since_rev is None else changes.changed_since(room, since, since_rev)
     )
     newest = page.messages[-1].seq if page.messages else 0
+    members, total, online = listed_members(room, user)
     return JoinView(
         room=room,
-        members=rooms.members_with_presence(room, limit=MEMBERS_IN_JOIN, including=user),
-        members_total=room.member_count(),
+        members=members,
+        members_total=total,
+        members_online=online,
         page=page,
         last_seq=max(newest, last_seq),
         last_rev=last_rev,
@@ -65,3 +72,22 @@ def view(room: Room, user: User, since: int | None, since_rev: int | None) -> Jo
         changed=changed,
         changes_truncated=truncated,
     )
+
+
+def listed_members(room: Room, user: User) -> tuple[list[dict[str, object]], int, int]:
+    """The members a join lists, how many members there are, and how many of them are online.
+
+    A small room is listed whole. In a large one, listing everyone to each of
+    a thousand people reconnecting at once is the square of the room's size in
+    work and bytes: a join lists who is online instead (offline members are
+    on request, by the ``members`` event or the members page). The roster is
+    this process's copy, checked against the member count (``chat.domain.rosters``).
+    """
+    names = rosters().names(room)
+    online = live.presence().online_among(names)
+    if len(names) <= MEMBERS_IN_JOIN:
+        return [{"username": name, "online": name in online} for name in names], len(names), len(online)
+    listed = [name for name in names if name in online][:MEMBERS_IN_JOIN]
+    if user.username in online and user.username not in listed:
+        listed = sorted([*listed, user.username], key=str.lower)
+    return [{"username": name, "online": True} for name in listed], len(names), len(online)

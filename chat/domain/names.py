@@ -22,6 +22,7 @@ from disarm import skeleton_key
 from chat.domain.errors import BAD_REQUEST, ChatError
 
 MAX_ROOM_NAME_CHARS = 80
+MAX_TOPIC_CHARS = 250
 # Control, format (bidi controls, zero-width characters), unassigned, private-use and surrogate
 # code points, and line and paragraph separators.
 HIDDEN_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"}
@@ -43,6 +44,23 @@ def clean_room_name(name: str) -> str:
     return name
 
 
+def clean_topic(topic: str) -> str:
+    """A room's topic, one line with its white space collapsed (empty clears it), if people can read it."""
+    return _readable_line(topic, MAX_TOPIC_CHARS, "A topic is", "Topics")
+
+
+def _readable_line(text: str, limit: int, one: str, many: str) -> str:
+    """``text`` on one line, white space collapsed; refused when longer than ``limit`` or hiding characters."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        raise ChatError(BAD_REQUEST, f"{one} at most {limit} characters.")
+    if any(_hidden(ch) for ch in emoji.replace_emoji(text, "")):
+        raise ChatError(
+            BAD_REQUEST, f"{many} may not contain invisible characters or text-direction controls."
+        )
+    return text
+
+
 def _hidden(ch: str) -> bool:
     return unicodedata.category(ch) in HIDDEN_CATEGORIES or ch in BLANK_LOOKING
 
@@ -50,3 +68,11 @@ def _hidden(ch: str) -> bool:
 def username_skeleton(username: str) -> str:
     """The username's UTS #39 skeleton, case-folded: equal skeletons mean names that look alike."""
     return skeleton_key(username, digit_policy="tr39")[:128]
+
+
+MAX_DISPLAY_NAME_CHARS = 64
+
+
+def clean_display_name(name: str) -> str | None:
+    """A display name with its white space collapsed (None when blank), if people can read it; else refused."""
+    return _readable_line(name, MAX_DISPLAY_NAME_CHARS, "Display names are", "Display names") or None

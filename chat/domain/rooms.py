@@ -18,18 +18,21 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from chat import live
+from chat.domain import people
+from chat.domain.accounts import USERNAME_RE
 from chat.domain.errors import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, RATE_LIMITED, ChatError
 from chat.domain.names import clean_room_name
 from chat.domain.snapshots import snapshots
 from chat.extensions import db
-from chat.fanout import emit, following
+from chat.fanout import emit, following, presence
 from chat.live.throttles import RateLimiter
 from chat.models import Membership, Room, User
 
 SLUG_RE = re.compile(r"[a-z0-9-]{1,64}")  # used with fullmatch
-DIRECT_SLUG_RE = re.compile(r"dm-\d+-\d+")
+DIRECT_SLUG_RE = emit.DIRECT_SLUG_RE  # used with fullmatch
 DIRECT_PREFIX = "dm-"
 ROOMS_PER_PAGE = 50
+MEMBERS_PER_PAGE = 100
 # A room copy is loaded again after this, so a room deleted by the CLI is gone everywhere by then.
 ROOM_COPY_SECONDS = 10.0
 KIND_ORDER = {"public": 0, "private": 1, "direct": 2}
@@ -60,6 +63,7 @@ def create_room(name: str, creator: User | None = None, *, private: bool = False
         # Otherwise a public "dm 1 2" could stand in for the direct room of users 1 and 2.
         raise ChatError(BAD_REQUEST, "Addresses like /r/dm-1-2 are kept for direct messages.")
     slug = _slug_for(base, creator, private)
+    ensure_name_free(name, creator)
     if creator is not None:
         spend_creation(creator, ("public", "private"), "MAX_ROOMS_PER_USER", live.throttles().rooms)
     room = Room(
@@ -70,13 +74,31 @@ def create_room(name: str, creator: User | None = None, *, private: bool = False
     )
     db.session.add(room)
     if creator is not None:
-        db.session.add(Membership(room=room, user_id=creator.id))
+        db.session.add(Membership(room=room, user_id=creator.id, is_admin=True))
     try:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         raise ChatError(CONFLICT, f"A room with the address /r/{slug} already exists.") from exc
     return room
+
+
+def ensure_name_free(name: str, viewer: User | None, *, other_than: Room | None = None) -> None:
+    """Refuse ``name`` if a live room ``viewer`` can see (any public one, their private ones) has it, in any case.
+
+    A private room the viewer is not in neither blocks the name nor shows in
+    the refusal; without a viewer (the operator's CLI) public rooms count.
+    """
+    member_of = select(Membership.room_id).where(Membership.user_id == (viewer.id if viewer else None))
+    query = select(Room.id).where(
+        func.lower(Room.name) == name.lower(),
+        Room.archived_at.is_(None),
+        or_(Room.kind == "public", (Room.kind == "private") & Room.id.in_(member_of)),
+    )
+    if other_than is not None:
+        query = query.where(Room.id != other_than.id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise ChatError(CONFLICT, f"You can already see a room called {name!r}; choose another name.")
 
 
 def _slug_for(base: str, creator: User | None, private: bool) -> str:
@@ -132,7 +154,8 @@ def find_room(slug: str) -> Room | None:
     return snapshots().attach(
         ("room", slug),
         lambda session: session.scalar(select(Room).where(Room.slug == slug)),
-        expire=("last_seq", "last_rev"),
+        # What its admins may change is read fresh too (one query with last_seq, when first used).
+        expire=("last_seq", "last_rev", "name", "topic", "archived_at"),
         max_age=ROOM_COPY_SECONDS,
     )
 
@@ -162,11 +185,20 @@ def members_with_presence(
     ``including`` is listed even when the page would leave them out (the
     joining user always sees themselves).
     """
-    online = live.presence().online(room.slug)
     names = room.member_names(after=after, limit=limit)
     if including is not None and including.username not in names and room.has_member(including):
         names = sorted([*names, including.username], key=str.lower)
-    return [{"username": name, "online": name in online} for name in names]
+    online = live.presence().online_among(names)
+    shown = people.display_names(names)
+    return [{"username": name, "display_name": shown.get(name), "online": name in online} for name in names]
+
+
+def members_page(room: Room, after: str | None = None) -> tuple[list[dict[str, object]], bool]:
+    """A page of the room's members by name after ``after`` (a username), each with presence; and whether more follow."""
+    if after is not None and not USERNAME_RE.fullmatch(after):
+        raise ChatError(BAD_REQUEST, "'after' must be a username.")
+    members = members_with_presence(room, limit=MEMBERS_PER_PAGE + 1, after=after)
+    return members[:MEMBERS_PER_PAGE], len(members) > MEMBERS_PER_PAGE
 
 
 def room_for(user: User, slug: str) -> Room:
@@ -188,8 +220,12 @@ def admit(room: Room, user: User) -> bool:
     return admit_id(room, user.id)
 
 
-def admit_id(room: Room, user_id: int) -> bool:
-    """Make user ``user_id`` a member of ``room``; True if they were not one yet. Idempotent."""
+def admit_id(room: Room, user_id: int, *, tell: bool = True) -> bool:
+    """Make user ``user_id`` a member of ``room``; True if they were not one yet. Idempotent.
+
+    Their sockets follow the room at once; ``tell`` sends them its ``activity`` now (a caller
+    about to broadcast a message there passes False: the message's own activity tells them).
+    """
     member = select(Membership.id).where(Membership.room_id == room.id, Membership.user_id == user_id)
     if db.session.scalar(member) is not None:
         return False
@@ -201,7 +237,11 @@ def admit_id(room: Room, user_id: int) -> bool:
         db.session.rollback()
         return False
     following.follow(user_id, room.slug)
-    emit.message_activity_for(user_id, room.slug, room.last_seq)
+    if tell:
+        emit.message_activity_for(user_id, room.slug, room.last_seq)
+    username = db.session.scalar(select(User.username).where(User.id == user_id))
+    if username is not None:  # an online newcomer is online in the room from now on
+        presence.admitted(room.slug, username)
     return True
 
 
@@ -211,19 +251,6 @@ def enter(user: User, slug: str) -> Room:
     if room.is_public:
         admit(room, user)
     return room
-
-
-def add_member(room: Room, by: User, username: str) -> User:
-    """A member of a private room adds another user to it by name."""
-    if not room.has_member(by) and not room.is_public:
-        raise not_found(room.slug)
-    if room.kind != "private":
-        raise ChatError(BAD_REQUEST, "Members are added to private rooms only.")
-    invitee = User.by_username(username.strip())
-    if invitee is None:
-        raise ChatError(NOT_FOUND, f"There is no user {username.strip()!r}.")
-    admit(room, invitee)
-    return invitee
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from chat import live
 from chat.domain import reading
+from chat.domain.rooms import DIRECT_PREFIX, DIRECT_SLUG_RE
 from chat.extensions import db
-from chat.models import Membership, Room, User
+from chat.models import CONVERSATION_KINDS, Membership, Room, User
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Entry:
     last_seq: int
     last_read_seq: int
     mentions: int
+    people: tuple[str, ...] = ()  # a direct room's other people
+    online: bool = False  # whether any of them is online (the sidebar's presence dot)
 
     @property
     def unread(self) -> int:
@@ -52,10 +56,13 @@ def sidebar_of(user: User) -> Sidebar:
     rows = db.session.execute(
         select(Room.id, Room.slug, Room.name, Room.kind, Room.last_seq, Membership.last_read_seq)
         .join(Membership, Membership.room_id == Room.id)
-        .where(Membership.user_id == user.id)
+        .where(Membership.user_id == user.id, Room.archived_at.is_(None))  # archived rooms leave it
     ).all()
     mentions = reading.unread_mentions(user)
-    others = _others_in_direct_rooms(user, [row.id for row in rows if row.kind == "direct"])
+    others = _others_in_direct_rooms(
+        user, {row.id: row.slug for row in rows if row.kind in CONVERSATION_KINDS}
+    )
+    online = live.presence().online_among({name for names in others.values() for name in names})
     entries = [
         Entry(
             slug=row.slug,
@@ -65,27 +72,49 @@ def sidebar_of(user: User) -> Sidebar:
             last_seq=row.last_seq,
             last_read_seq=row.last_read_seq,
             mentions=mentions.get(row.id, 0),
+            people=tuple(others.get(row.id, ())),
+            online=bool(online.intersection(others.get(row.id, ()))),
         )
         for row in rows
     ]
     entries.sort(key=lambda entry: entry.label.lower())
     return Sidebar(
-        rooms=[entry for entry in entries if entry.kind != "direct"],
-        directs=[entry for entry in entries if entry.kind == "direct"],
+        rooms=[entry for entry in entries if entry.kind not in CONVERSATION_KINDS],
+        directs=[entry for entry in entries if entry.kind in CONVERSATION_KINDS],
     )
 
 
-def _others_in_direct_rooms(user: User, room_ids: list[int]) -> dict[int, list[str]]:
-    """The usernames of everyone but ``user`` in each of the direct rooms ``room_ids``."""
-    if not room_ids:
+def _others_in_direct_rooms(user: User, slugs: dict[int, str]) -> dict[int, list[str]]:
+    """The usernames of everyone but ``user`` in each of the direct rooms ``slugs`` (by room id).
+
+    The other person of a two-person room is read from its slug: they become a
+    member only with its first message, but the opener's sidebar names them at once.
+    """
+    if not slugs:
         return {}
-    others: dict[int, list[str]] = {}
-    rows = db.session.execute(
-        select(Membership.room_id, User.username)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.room_id.in_(room_ids), Membership.user_id != user.id)
-        .order_by(func.lower(User.username))
+    expected = {room_id: _people_in_slug(slug) - {user.id} for room_id, slug in slugs.items()}
+    members = db.session.execute(
+        select(Membership.room_id, Membership.user_id).where(
+            Membership.room_id.in_(list(slugs)), Membership.user_id != user.id
+        )
     )
-    for room_id, username in rows:
-        others.setdefault(room_id, []).append(username)
-    return others
+    for room_id, user_id in members:
+        expected[room_id].add(user_id)
+    wanted = set().union(*expected.values())
+    names: dict[int, str] = {}
+    if wanted:
+        for user_id, username in db.session.execute(
+            select(User.id, User.username).where(User.id.in_(wanted))
+        ):
+            names[user_id] = username
+    return {
+        room_id: sorted((names[i] for i in ids if i in names), key=str.lower)
+        for room_id, ids in expected.items()
+    }
+
+
+def _people_in_slug(slug: str) -> set[int]:
+    """The user ids a two-person direct room's slug names (``dm-<low>-<high>``); none for other slugs."""
+    if not DIRECT_SLUG_RE.fullmatch(slug):
+        return set()
+    return {int(part) for part in slug.removeprefix(DIRECT_PREFIX).split("-")}

@@ -1,18 +1,21 @@
 """Per-process copies of users and rooms, so each socket event skips their SELECTs.
 
-Every event loads its session's user, and every message its room. Neither
-changes once created: users are never renamed or deleted; rooms are never
-renamed or re-kinded. So a copy loaded once stays right for the life of the
-process, with one exception: an operator may delete a room (``flask rooms
-delete``, in another process), so room copies are loaded again when
-``max_age`` has passed, and a deleted room is gone everywhere within it. A session never gets the shared copy itself, which would
+Every event loads its session's user, and every message its room. Little
+of them changes once created: usernames never change and rooms are never
+re-kinded (a room's name, topic and archive date, which admins change, are
+expired on attach like ``last_seq``). But a person may change their display
+name, and an operator may delete a room (``flask rooms delete``, in another
+process), so both kinds of copy are loaded again when their ``max_age`` has
+passed: a change shows, and a deleted room is gone, everywhere within it. A session never gets the shared copy itself, which would
 tie one ORM instance to many greenlets' sessions, but its own instance of it
 (``merge(load=False)`` attaches without a query). Columns that do change
 (``rooms.last_seq``) are expired on attach, so reading them loads them fresh.
 
 What this must never hold is an access decision: membership of private
 rooms is still read from the database on every join, history read and
-message.
+message, whether a session is live on every page and connect
+(``sessions.is_live``), and whether someone is an admin on every admin
+action (``people.is_admin``).
 """
 
 from __future__ import annotations

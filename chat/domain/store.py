@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import NoResultFound
 
+from chat.domain.errors import ARCHIVED_ROOM, BAD_REQUEST, ChatError
 from chat.extensions import db
 from chat.models import Membership, Message, Room
 
@@ -29,15 +31,17 @@ MEMBERSHIPS = Membership.__table__
 # No bound parameter is named like a column of rooms: an UPDATE would take it
 # for one more SET (test_posting_changes_only_the_rooms_seq).
 NEW_MESSAGE = ("room_id", "user_id", "client_id", "text", "html", "created_at", "reply_to")
+# An archived room is read-only: its seq and rev do not move, so nothing is stored or changed there.
+WRITABLE = ROOMS.c.archived_at.is_(None)
 BUMP_SEQ = (
     update(ROOMS)
-    .where(ROOMS.c.id == bindparam("bumped_room"))
+    .where(ROOMS.c.id == bindparam("bumped_room"), WRITABLE)
     .values(last_seq=ROOMS.c.last_seq + 1, last_rev=ROOMS.c.last_rev + 1)
     .returning(ROOMS.c.id, ROOMS.c.last_seq, ROOMS.c.last_rev)
 )
 BUMP_REV = (
     update(ROOMS)
-    .where(ROOMS.c.id == bindparam("bumped_room"))
+    .where(ROOMS.c.id == bindparam("bumped_room"), WRITABLE)
     .values(last_rev=ROOMS.c.last_rev + 1)
     .returning(ROOMS.c.last_rev)
 )
@@ -109,11 +113,16 @@ def insert_message(new: NewMessage) -> Stored:
     """Bump the room's seq and rev and insert the message, committed.
 
     Raises ``IntegrityError`` (nothing stored, no seq used) if the author already
-    stored a message under its ``client_id``.
+    stored a message under its ``client_id``, and ``ChatError`` if the room is
+    archived (or was deleted meanwhile).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _store_in_one_statement(new)
-    return _store(new)
+    try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            return _store_in_one_statement(new)
+        return _store(new)
+    except NoResultFound as exc:
+        db.session.rollback()
+        raise ChatError(BAD_REQUEST, ARCHIVED_ROOM) from exc
 
 
 def _store(new: NewMessage) -> Stored:
@@ -157,5 +166,8 @@ def next_rev(room_id: int) -> int:
     The lock orders a change behind every other writer of the room, so revs
     follow commit order and "changed after rev r" never misses a late commit.
     """
-    rev: int = db.session.connection().execute(BUMP_REV, {"bumped_room": room_id}).scalar_one()
+    try:
+        rev: int = db.session.connection().execute(BUMP_REV, {"bumped_room": room_id}).scalar_one()
+    except NoResultFound as exc:
+        raise ChatError(BAD_REQUEST, ARCHIVED_ROOM) from exc
     return rev

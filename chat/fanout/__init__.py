@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from chat.fanout import emit, following, repair
+from chat.fanout import emit, following, presence, repair
 from chat.fanout.queue import RedisQueue
 from chat.fanout.upkeep import Upkeep
 from chat.live.redis_client import fail_fast_options
@@ -21,6 +21,7 @@ EXTENSION = "parley.upkeep"
 def init_app(app: Flask) -> RedisQueue | None:
     """Set up this app's upkeep; the queue to hand to Socket.IO (None without ``REDIS_URL``)."""
     app.extensions[EXTENSION] = Upkeep(app)
+    app.extensions[presence.EXTENSION] = presence.PresenceTicker(app)
     if not app.config["REDIS_URL"]:
         return None
     return RedisQueue(

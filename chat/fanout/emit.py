@@ -8,6 +8,7 @@ reach the sockets of every server process.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from chat.extensions import socketio
@@ -17,6 +18,7 @@ from chat.metrics import MESSAGES_BROADCAST
 log = logging.getLogger("parley.fanout")
 
 LOGIN_PREFIX = "login:"
+DIRECT_SLUG_RE = re.compile(r"dm-\d+-\d+")  # a direct room's slug (used with fullmatch)
 
 
 def message_queue() -> RedisQueue | None:
@@ -40,9 +42,9 @@ def activity_channel(slug: str) -> str:
     return f"activity:{slug}"
 
 
-def login_channel(login_id: str) -> str:
-    """The Socket.IO room of every socket opened with one login (one browser's session)."""
-    return f"{LOGIN_PREFIX}{login_id}"
+def login_channel(login_hash: str) -> str:
+    """The Socket.IO room of every socket opened with one login (one browser's session), by its token's hash."""
+    return f"{LOGIN_PREFIX}{login_hash}"
 
 
 def message_stored(message: dict[str, Any], skip_sid: str | None = None) -> None:
@@ -84,9 +86,14 @@ def message_changed(message: dict[str, Any]) -> None:
     socketio.emit("message_changed", message, to=channel(message["room"]))
 
 
-def presence_changed(slug: str, username: str, online: bool) -> None:
-    """``username`` came online or went offline in ``slug``."""
-    socketio.emit("presence", {"room": slug, "username": username, "online": online}, to=channel(slug))
+def presence_changed(slug: str, changes: list[dict[str, object]]) -> None:
+    """People of ``slug`` came online or went offline (``[{"username", "online"}, ...]``, one tick's worth).
+
+    A direct room's members hear of it on every page too (their sidebars show
+    the other person's presence): a handful of sockets, unlike a large room's.
+    """
+    to = [channel(slug), activity_channel(slug)] if DIRECT_SLUG_RE.fullmatch(slug) else channel(slug)
+    socketio.emit("presence", {"room": slug, "changes": changes}, to=to)
 
 
 def typing_changed(slug: str, username: str, typing: bool, skip_sid: str | None = None) -> None:
@@ -96,6 +103,21 @@ def typing_changed(slug: str, username: str, typing: bool, skip_sid: str | None 
     )
 
 
+def membership_ended(user_id: int, slug: str, why: str) -> None:
+    """``user_id`` is no longer a member of ``slug`` (``why``: left, removed, deleted): their pages and sidebars hear."""
+    socketio.emit("membership_ended", {"room": slug, "reason": why}, to=user_channel(user_id))
+
+
+def member_changed(slug: str, username: str, member: bool) -> None:
+    """``username`` became (or is no longer) a member of ``slug``: the room's open pages redraw its members."""
+    socketio.emit("member", {"room": slug, "username": username, "member": member}, to=channel(slug))
+
+
+def room_changed(room: dict[str, Any]) -> None:
+    """A room's name, topic or archive state changed: its open pages and its members' sidebars hear."""
+    socketio.emit("room_changed", room, to=[channel(room["slug"]), activity_channel(room["slug"])])
+
+
 def joined_at(slug: str, seq: int, rev: int) -> None:
     """A socket here joined ``slug`` when it stood at ``seq`` and ``rev``: repair starts from there."""
     queue = message_queue()
@@ -103,15 +125,15 @@ def joined_at(slug: str, seq: int, rev: int) -> None:
         queue.joined_at(slug, seq, rev)
 
 
-def login_ended(login_id: str) -> None:
-    """Logging out ends that login's open sockets too, on every process.
+def login_ended(login_hash: str) -> None:
+    """An ended login (a logout, or every login of someone) ends its open sockets too, on every process.
 
     Flask-SocketIO keeps a copy of the session per socket, so without this a
     tab left open would go on chatting as the user who just logged out. With
     the queue, closing the room reaches every process, and each disconnects
     its own sockets in it first (``room_closed``).
     """
-    room = login_channel(login_id)
+    room = login_channel(login_hash)
     if message_queue() is None:  # every socket is here
         room_closed(room)
     socketio.close_room(room)

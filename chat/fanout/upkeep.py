@@ -15,8 +15,7 @@ from flask import Flask
 
 from chat import live
 from chat.extensions import socketio
-from chat.fanout import repair
-from chat.fanout.emit import presence_changed
+from chat.fanout import presence, repair
 
 log = logging.getLogger("parley.upkeep")
 
@@ -44,7 +43,7 @@ class Upkeep:
         while True:
             socketio.sleep(self.every)
             try:
-                self.renew_presence()
+                presence.renew_and_sweep(self.app)
             except Exception:
                 log.exception("presence upkeep failed; retrying in %.0f s", self.every)
             try:
@@ -52,11 +51,3 @@ class Upkeep:
                     self._behind = repair.reconcile(self._behind)
             except Exception as exc:  # the database may be down; the next tick tries again
                 log.warning("reconcile skipped: %s", exc.__class__.__name__)
-
-    def renew_presence(self) -> None:
-        """Renew this process's presence entries; announce users whose presence lapsed."""
-        state = live.state(self.app)
-        state.presence.renew(state.sockets.joins())
-        for room, username in state.presence.sweep():
-            log.info("presence of %s in %s lapsed (their server went away)", username, room)
-            presence_changed(room, username, False)

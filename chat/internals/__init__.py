@@ -18,6 +18,9 @@ reach-ins (gunicorn's gevent worker, gevent's pywsgi, gevent-websocket) are in
 | ``install_frame_writer``, ``on_sigterm`` | gunicorn 27.0.1 | the gevent worker builds its servers from ``server_class`` and ``wsgi_handler`` after ``post_worker_init``, and exits once their pools are empty; ``handle_exit`` is its SIGTERM handler |
 | ``close_transport_later`` | python-socketio 5.18.1, python-engineio 4.15.1 | ``manager.eio_sid_from_sid`` still knows a refused socket while its connect handler runs; then as ``abort_transport`` |
 | ``GuardedHandler``, ``WorkerShutdown`` | gevent 26.9.0, gevent-websocket 0.10.1 | pywsgi reads each request's head in ``read_requestline`` (an empty line ends the connection) then ``read_request`` and hands a client error to ``_handle_client_error``; ``close()`` of a server stops accepting and closes its listener, and ``pool.join(timeout)`` waits for its connections; gevent-websocket upgrades in ``upgrade_websocket`` before the app runs, and hands a request it did not upgrade to the app as plain HTTP |
+| ``write_frames_directly``, ``DirectSocket`` (``direct.py``) | python-engineio 4.15.1 | ``Server.sockets`` is where ``_handle_connect`` registers each new ``Socket`` before using it; ``Socket`` keeps its state in attributes (its class can be swapped), runs a WebSocket in ``_websocket_handler(ws)``, pings via ``schedule_ping``, closes via ``close``; engineio's gevent wrapper keeps gevent-websocket's ``WebSocket`` as ``_sock`` |
+| ``FrameWriter``, ``FrameReader`` (``frames.py``, ``reader.py``) | gevent 26.9.0 | a gevent socket's ``_sock`` is the non-blocking kernel socket; ``loop.io``/``loop.timer`` watchers call back in the event loop |
+| ``detach`` (``reader.py``) | gevent 26.9.0, gevent-websocket 0.10.1 | gevent-websocket's ``WebSocket.handler`` is pywsgi's handler, whose ``socket``, ``rfile`` and ``close_connection`` it reads; with ``handler.socket`` None pywsgi's ``handle`` neither drains nor closes the connection; a ``WebSocket`` marked ``closed`` writes no close frame when its handler ends |
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 import socketio
 
+from chat.internals.direct import DirectSocket, write_frames_directly
 from chat.internals.worker import (  # re-exported: one module to import every reach-in from
     FrameWritingHandler,
     GuardedHandler,
@@ -146,8 +150,11 @@ def close_transport_later(server: socketio.Server, sid: str, seconds: float) -> 
 
 
 def queued_packets(server: socketio.Server) -> int:
-    """Packets queued for this process's sockets but not yet written."""
-    return sum(transport.queue.qsize() for transport in list(server.eio.sockets.values()))
+    """Packets (and WebSocket frames) queued for this process's sockets but not yet written."""
+    return sum(
+        transport.queued() if isinstance(transport, DirectSocket) else transport.queue.qsize()
+        for transport in list(server.eio.sockets.values())
+    )
 
 
 def has_socket_session(environ: Mapping[str, Any]) -> bool:
@@ -157,6 +164,7 @@ def has_socket_session(environ: Mapping[str, Any]) -> bool:
 
 __all__ = [
     "COMMAND_PREFIX",
+    "DirectSocket",
     "FrameWritingHandler",
     "GuardedHandler",
     "ObservedRedisManager",
@@ -170,5 +178,6 @@ __all__ = [
     "is_pending_disconnect",
     "on_sigterm",
     "queued_packets",
+    "write_frames_directly",
     "wsgi_flask_app",
 ]

@@ -1,15 +1,17 @@
-"""Who is in which room right now, counted by socket.
+"""Who is online, counted per person by socket.
 
-A user is online in a room while at least one of their sockets has joined it,
-so two tabs of one user make one presence, and closing one of them changes
-nothing for the others.
+A user is online while at least one of their sockets is connected, on any
+page and on any process: two tabs make one presence, and closing one of them
+changes nothing. Which rooms hear of it is the fan-out's business
+(``chat.fanout.presence``); this store only answers "first socket?", "last
+socket?" and "who of these is online?", each in one step whatever the number
+of rooms the person is in.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
@@ -20,26 +22,26 @@ T = TypeVar("T")
 
 
 class Presence(Protocol):
-    """Who is online in which room, by socket; kept in this process or in Redis."""
+    """Who is online, by socket; kept in this process or in Redis."""
 
-    def arrive(self, room: str, username: str, sid: str) -> bool:
-        """Record ``sid`` of ``username`` in ``room``; True if it is the user's first socket there."""
+    def connect(self, username: str, sid: str) -> bool:
+        """Record socket ``sid`` of ``username``; True if it is their first socket anywhere."""
         ...
 
-    def depart(self, room: str, username: str, sid: str) -> bool:
-        """Forget ``sid``; True if it was the user's last socket in ``room``."""
+    def disconnect(self, username: str, sid: str) -> bool:
+        """Forget ``sid``; True if it was ``username``'s last socket anywhere."""
         ...
 
-    def online(self, room: str) -> set[str]:
-        """Usernames with at least one socket in ``room``."""
+    def online_among(self, usernames: Iterable[str]) -> set[str]:
+        """Those of ``usernames`` with at least one live socket."""
         ...
 
-    def renew(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """Keep this process's ``(room, username, sid)`` entries from lapsing."""
+    def renew(self, entries: Iterable[tuple[str, str]]) -> None:
+        """Keep this process's ``(username, sid)`` entries from lapsing."""
         ...
 
-    def sweep(self) -> list[tuple[str, str]]:
-        """``(room, username)`` of users whose presence lapsed (their process went away), once each."""
+    def sweep(self) -> list[str]:
+        """Usernames whose presence lapsed (their process went away), each reported once."""
         ...
 
 
@@ -47,60 +49,57 @@ class LocalPresence:
     """Presence kept in this process: right for one process without Redis."""
 
     def __init__(self) -> None:
-        self._sockets: defaultdict[str, defaultdict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self._sockets: dict[str, set[str]] = {}
 
-    def arrive(self, room: str, username: str, sid: str) -> bool:
-        """Record ``sid`` of ``username`` in ``room``; True if it is the user's first socket there."""
-        sids = self._sockets[room][username]
+    def connect(self, username: str, sid: str) -> bool:
+        """Record socket ``sid`` of ``username``; True if it is their first socket."""
+        sids = self._sockets.setdefault(username, set())
         first = not sids
         sids.add(sid)
         return first
 
-    def depart(self, room: str, username: str, sid: str) -> bool:
-        """Forget ``sid``; True if it was the user's last socket in ``room``."""
-        users = self._sockets.get(room)
-        if users is None or sid not in users.get(username, ()):
+    def disconnect(self, username: str, sid: str) -> bool:
+        """Forget ``sid``; True if it was ``username``'s last socket."""
+        sids = self._sockets.get(username)
+        if sids is None or sid not in sids:
             return False
-        users[username].discard(sid)
-        if users[username]:
+        sids.discard(sid)
+        if sids:
             return False
-        del users[username]
-        if not users:
-            del self._sockets[room]
+        del self._sockets[username]
         return True
 
-    def online(self, room: str) -> set[str]:
-        """Usernames with at least one socket in ``room``."""
-        return set(self._sockets.get(room, ()))
+    def online_among(self, usernames: Iterable[str]) -> set[str]:
+        """Those of ``usernames`` with at least one socket here."""
+        return {name for name in usernames if name in self._sockets}
 
-    def renew(self, entries: Iterable[tuple[str, str, str]]) -> None:
+    def renew(self, entries: Iterable[tuple[str, str]]) -> None:
         """Nothing lapses in one process: its sockets' entries go when they disconnect."""
 
-    def sweep(self) -> list[tuple[str, str]]:
+    def sweep(self) -> list[str]:
         """Nothing lapses in one process: an empty list."""
         return []
 
 
 # Presence shared by every process through Redis.
 #
-# Per room, a sorted set of usernames scored by when their presence lapses,
-# and per (room, user) a sorted set of socket ids scored the same way. Each
-# process renews the entries of its own sockets well before they lapse, so
-# the sockets of a process that dies (kill -9) lapse on their own, and
-# ``sweep`` (run by every process) reports those users offline exactly once.
+# One sorted set of usernames scored by when their presence lapses, and per
+# user a sorted set of socket ids scored the same way. Each process renews
+# the entries of its own sockets well before they lapse, so the sockets of a
+# process that dies (kill -9) lapse on their own, and ``sweep`` (run by every
+# process) reports those users offline exactly once.
 
-_ARRIVE = """
+_CONNECT = """
 local now, deadline = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local first = redis.call('ZCARD', KEYS[2]) == 0
-redis.call("ZADD", KEYS[2], deadline, ARGV[3])
+redis.call('ZADD', KEYS[2], deadline, ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
-redis.call("ZADD", KEYS[1], "GT", deadline, ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[6])
+redis.call('ZADD', KEYS[1], 'GT', deadline, ARGV[4])
 return first and 1 or 0
 """
 
-_DEPART = """
+_DISCONNECT = """
 local now = tonumber(ARGV[1])
 if redis.call('ZREM', KEYS[2], ARGV[2]) == 0 then return 0 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -109,11 +108,10 @@ redis.call('ZREM', KEYS[1], ARGV[3])
 return 1
 """
 
-# Removes the users of one room whose presence lapsed; returns their names.
+# Removes the users whose presence lapsed; returns their names.
 _SWEEP = """
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if #lapsed > 0 then redis.call('ZREM', KEYS[1], unpack(lapsed)) end
-if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
 return lapsed
 """
 
@@ -136,6 +134,10 @@ def _tolerant(default: Callable[[], Any]) -> Callable[[Callable[..., T]], Callab
     return wrap
 
 
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
 class RedisPresence:
     """Presence in Redis, agreed on by every process; entries lapse unless renewed."""
 
@@ -143,63 +145,57 @@ class RedisPresence:
         self.redis = client
         self.prefix = prefix
         self.ttl = ttl
-        self._arrive = client.register_script(_ARRIVE)
-        self._depart = client.register_script(_DEPART)
+        self._connect = client.register_script(_CONNECT)
+        self._disconnect = client.register_script(_DISCONNECT)
         self._sweep = client.register_script(_SWEEP)
 
-    def _users_key(self, room: str) -> str:
-        return f"{self.prefix}:presence:{room}"
-
-    def _sockets_key(self, room: str, username: str) -> str:
-        return f"{self.prefix}:presence:{room}:{username}"
-
     @property
-    def _rooms_key(self) -> str:
-        return f"{self.prefix}:presence-rooms"
+    def _users_key(self) -> str:
+        return f"{self.prefix}:online"
+
+    def _sockets_key(self, username: str) -> str:
+        return f"{self.prefix}:online:{username}"
 
     def _now(self) -> float:
         seconds, micros = self.redis.time()  # one clock for every process
         return float(seconds) + float(micros) / 1e6
 
     @_tolerant(bool)
-    def arrive(self, room: str, username: str, sid: str) -> bool:
-        """Record ``sid`` of ``username`` in ``room``; True if it is the user's first socket there."""
+    def connect(self, username: str, sid: str) -> bool:
+        """Record socket ``sid`` of ``username``; True if it is their first live socket anywhere."""
         now = self._now()
-        keys = [self._users_key(room), self._sockets_key(room, username), self._rooms_key]
-        args = [now, now + self.ttl, sid, username, int(self.ttl * 2), room]
-        return bool(self._arrive(keys=keys, args=args))
+        keys = [self._users_key, self._sockets_key(username)]
+        args = [now, now + self.ttl, sid, username, int(self.ttl * 2)]
+        return bool(self._connect(keys=keys, args=args))
 
     @_tolerant(bool)
-    def depart(self, room: str, username: str, sid: str) -> bool:
-        """Forget ``sid``; True if it was the user's last socket in ``room``."""
-        keys = [self._users_key(room), self._sockets_key(room, username)]
-        return bool(self._depart(keys=keys, args=[self._now(), sid, username]))
+    def disconnect(self, username: str, sid: str) -> bool:
+        """Forget ``sid``; True if it was ``username``'s last live socket anywhere."""
+        keys = [self._users_key, self._sockets_key(username)]
+        return bool(self._disconnect(keys=keys, args=[self._now(), sid, username]))
 
     @_tolerant(set)
-    def online(self, room: str) -> set[str]:
-        """Usernames with a live (not lapsed) socket in ``room``."""
-        names = self.redis.zrangebyscore(self._users_key(room), self._now(), "+inf")
-        return {name.decode() if isinstance(name, bytes) else name for name in names}
+    def online_among(self, usernames: Iterable[str]) -> set[str]:
+        """Those of ``usernames`` whose presence has not lapsed (one round trip)."""
+        names = list(usernames)
+        if not names:
+            return set()
+        now = self._now()
+        scores = self.redis.zmscore(self._users_key, names)
+        return {name for name, score in zip(names, scores, strict=True) if score is not None and score > now}
 
     @_tolerant(lambda: None)
-    def renew(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """Push back the lapse time of this process's ``(room, username, sid)`` entries."""
+    def renew(self, entries: Iterable[tuple[str, str]]) -> None:
+        """Push back the lapse time of this process's ``(username, sid)`` entries."""
         until = self._now() + self.ttl
         with self.redis.pipeline(transaction=False) as pipe:
-            for room, username, sid in entries:
-                pipe.zadd(self._sockets_key(room, username), {sid: until})
-                pipe.expire(self._sockets_key(room, username), int(self.ttl * 2))
-                pipe.zadd(self._users_key(room), {username: until}, gt=True)
-                pipe.sadd(self._rooms_key, room)
+            for username, sid in entries:
+                pipe.zadd(self._sockets_key(username), {sid: until})
+                pipe.expire(self._sockets_key(username), int(self.ttl * 2))
+                pipe.zadd(self._users_key, {username: until}, gt=True)
             pipe.execute()
 
     @_tolerant(list)
-    def sweep(self) -> list[tuple[str, str]]:
-        """Remove users whose presence lapsed everywhere; ``(room, username)`` of each, once."""
-        now = self._now()
-        gone: list[tuple[str, str]] = []
-        for raw in self.redis.smembers(self._rooms_key):
-            room = raw.decode() if isinstance(raw, bytes) else raw
-            for name in self._sweep(keys=[self._users_key(room), self._rooms_key], args=[now, room]):
-                gone.append((room, name.decode() if isinstance(name, bytes) else name))
-        return gone
+    def sweep(self) -> list[str]:
+        """Remove users whose presence lapsed everywhere; each name once."""
+        return [_text(name) for name in self._sweep(keys=[self._users_key], args=[self._now()])]

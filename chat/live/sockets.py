@@ -23,6 +23,8 @@ class SocketState:
     # Rooms told that this socket types (a relayed typing: true), and rooms where one waits to be.
     typing_told: set[str] = field(default_factory=set)
     typing_waiting: set[str] = field(default_factory=set)
+    # The rooms the user is a member of, kept as memberships change: told when the user goes offline.
+    member_rooms: set[str] = field(default_factory=set)
 
 
 class SocketRegistry:
@@ -76,11 +78,9 @@ class SocketRegistry:
         """Every socket's state (a copy)."""
         return list(self._sockets.values())
 
-    def joins(self) -> list[tuple[str, str, str]]:
-        """``(room, username, sid)`` for every room every socket here has joined."""
-        return [
-            (room, state.username, sid) for sid, state in list(self._sockets.items()) for room in state.rooms
-        ]
+    def presences(self) -> list[tuple[str, str]]:
+        """``(username, sid)`` of every socket here: the presence entries this process keeps alive."""
+        return [(state.username, sid) for sid, state in list(self._sockets.items())]
 
     def rooms_with_sockets(self) -> set[str]:
         """The chat rooms that at least one socket of this process has joined."""

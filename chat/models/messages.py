@@ -104,6 +104,7 @@ class Message(db.Model):  # type: ignore[name-defined]
             "seq": self.seq,
             "id": self.id,
             "username": self.author.username,
+            "display_name": self.author.display_name,
             "text": self.text,
             "html": self.html,
             "client_id": self.client_id,

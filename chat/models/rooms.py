@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chat.extensions import db
@@ -14,10 +14,12 @@ from chat.models.time import utcnow
 from chat.models.users import User
 
 ROOM_KINDS = ("public", "private", "direct")
+# Conversations between people, listed apart from rooms: two people, or a group (kind direct too).
+CONVERSATION_KINDS = ("direct",)
 
 
 class Room(db.Model):  # type: ignore[name-defined]
-    """A room: public, private (members only) or direct (two people).
+    """A room: public, private (members only) or direct (a conversation of two people, or of a small group).
 
     ``last_seq`` counts its messages; ``last_rev`` counts every stored message
     and every later change of one (edit, delete, reaction), so a client that
@@ -38,8 +40,17 @@ class Room(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The user who created it (None for rooms made by the CLI or before this was kept): the caps count it.
     created_by: Mapped[int | None] = mapped_column(default=None, index=True)
+    # A line under the name, set by the room's admins (plain text).
+    topic: Mapped[str] = mapped_column(String(250), default="", server_default="")
+    # When its admins archived it: read-only, off the sidebar, still listed, searched and restorable.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="room", cascade="all, delete-orphan")
+
+    @property
+    def archived(self) -> bool:
+        """Whether the room is archived (read-only)."""
+        return self.archived_at is not None
 
     @property
     def is_public(self) -> bool:
@@ -78,9 +89,15 @@ class Room(db.Model):  # type: ignore[name-defined]
             db.session.scalar(select(func.count(Membership.id)).where(Membership.room_id == self.id)) or 0
         )
 
-    def summary(self) -> dict[str, str]:
+    def summary(self) -> dict[str, object]:
         """The contract's room object."""
-        return {"slug": self.slug, "name": self.name, "kind": self.kind}
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "kind": self.kind,
+            "topic": self.topic or "",
+            "archived": self.archived,
+        }
 
     @classmethod
     def positions(cls, slugs: Iterable[str]) -> dict[str, RoomPosition]:
@@ -115,6 +132,8 @@ class Membership(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The highest seq this member has read: unread = room.last_seq - this. It only moves forward.
     last_read_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A room admin renames, archives and deletes the room and manages its members.
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     room: Mapped[Room] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

@@ -15,3 +15,8 @@ def iso_utc(moment: datetime) -> str:
     if moment.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC.
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def aware_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (SQLite hands back naive ones of what was stored in UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, Index, String, func, select
+from sqlalchemy import DateTime, Index, String, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +36,17 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     # The name's UTS #39 skeleton (chat.domain.names): two names with one skeleton look alike.
     skeleton: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A site administrator: manages accounts, invitations and who may sign up.
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Shown beside the username where names appear; the username stays the identity.
+    display_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    # When an admin disabled the account (None: enabled): no login, no session; messages stay.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    @property
+    def is_disabled(self) -> bool:
+        """Whether an admin disabled this account."""
+        return self.disabled_at is not None
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password`` (werkzeug's default method), computed off the event loop."""

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("rooms", __name__)
 
-from chat.rooms import events, message_events, routes  # noqa: E402,F401  (registers handlers on bp and socketio)
+from chat.rooms import events, message_events, routes, settings  # noqa: E402,F401  (registers handlers on bp and socketio)

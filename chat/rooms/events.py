@@ -17,13 +17,13 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from chat import fanout, live
 from chat.decorators import socket_event
-from chat.domain import joining, rooms
+from chat.domain import joining, rooms, running, sessions
 from chat.domain.errors import BAD_REQUEST, ChatError
 from chat.extensions import socketio
-from chat.fanout import emit, following
+from chat.fanout import emit, following, presence
 from chat.internals import close_transport_later, is_pending_disconnect
 from chat.live import SocketState
-from chat.rooms.payloads import bool_field, seq_field, text_field
+from chat.rooms.payloads import bool_field, optional_text_field, seq_field, text_field
 from chat.rooms.sockets import (
     Ack,
     acknowledged,
@@ -41,17 +41,14 @@ log = logging.getLogger("parley.socket")
 REFUSED_TRANSPORT_SECONDS = 1.0
 # The shortest time between two typing: true of one user in one room that leave the server.
 TYPING_RELAY_SECONDS = 1.0
+NO_SESSION = "Log in first: this connection has no valid session."
 TOO_MANY_FOR_USER = "Too many open connections for this user; close some tabs."
 TOO_MANY_FROM_ADDRESS = "Too many open connections from this address; try again later."
 
 
 def depart(sid: str, state: SocketState, slug: str) -> None:
-    """Take this socket out of ``slug``: typing ends, presence may go offline."""
-    stop_typing(state, slug)
-    state.rooms.discard(slug)
-    leave_room(emit.channel(slug), sid=sid)
-    if live.presence().depart(slug, state.username, sid):
-        emit.presence_changed(slug, state.username, False)
+    """Take this socket out of ``slug``: its typing there ends (presence is per person, not per room)."""
+    following.leave(sid, state, slug)
 
 
 def refuse(reason: str, why: str) -> ConnectionRefusedError:
@@ -68,25 +65,30 @@ def on_connect(_auth: object = None) -> Ack | None:
         # Not a new connection: the client emitted an event named "connect" on a live one.
         return ChatError(BAD_REQUEST, "Unknown event 'connect'.").ack()
     if not current_user.is_authenticated:
-        raise refuse("no session", "Log in first: this connection has no valid session.")
+        raise refuse("no session", NO_SESSION)
+    login_id = session.get("login")
+    if isinstance(login_id, str):  # so that ending the login ends this socket too
+        join_room(emit.login_channel(sessions.token_hash(login_id)))
+        # Checked again once in the channel: a login ended in between is seen here, or closes the channel after.
+        if not sessions.is_live(current_user.id, login_id):
+            raise refuse("session ended", NO_SESSION)
     registry, config, address = live.sockets(), current_app.config, client_address()
     if registry.count_for(current_user.id) >= config["MAX_SOCKETS_PER_USER"]:
         raise refuse(f"{current_user.username} has too many sockets", TOO_MANY_FOR_USER)
     if registry.count_from(address) >= config["MAX_SOCKETS_PER_ADDRESS"]:
         raise refuse("too many sockets from this address", TOO_MANY_FROM_ADDRESS)
-    registry.connected(current_sid(), current_user.id, current_user.username, address)
-    following.start(current_sid(), current_user.id, rooms.member_slugs(current_user))
+    state = registry.connected(current_sid(), current_user.id, current_user.username, address)
+    state.member_rooms = set(rooms.member_slugs(current_user))
+    following.start(current_sid(), current_user.id, state.member_rooms)
+    presence.connected(state, current_sid())
     fanout.upkeep().ensure_running()
-    login_id = session.get("login")
-    if isinstance(login_id, str):  # so that logging out ends this socket too
-        join_room(emit.login_channel(login_id))
     log.info("connect %s (sid %s, %s)", current_user.username, current_sid(), address)
     return None
 
 
 @socket_event("disconnect")
 def on_disconnect(reason: object = None) -> Ack | None:
-    """The socket went away: its rooms see presence and typing end."""
+    """The socket went away: its rooms see its typing end, and its user's rooms presence if it was their last."""
     sid: str = current_sid()
     if not is_pending_disconnect(socketio.server, sid):  # a client's own event named "disconnect"
         return ChatError(BAD_REQUEST, "Unknown event 'disconnect'.").ack()
@@ -95,6 +97,7 @@ def on_disconnect(reason: object = None) -> Ack | None:
         return None
     for slug in list(state.rooms):
         depart(sid, state, slug)
+    presence.disconnected(state, sid)
     log.info("disconnect %s (sid %s, %s)", state.username, sid, reason)
     return None
 
@@ -102,7 +105,7 @@ def on_disconnect(reason: object = None) -> Ack | None:
 @socket_event("join")
 @acknowledged
 def on_join(payload: dict[str, Any]) -> Ack:
-    """A client joins a room: it gets the room, members, missed messages and changes; the room may see presence."""
+    """A client joins a room: it gets the room, members, missed messages and changes."""
     slug = text_field(payload, "room")
     since, since_rev = seq_field(payload, "since"), seq_field(payload, "since_rev")
     state = this_socket()
@@ -112,24 +115,21 @@ def on_join(payload: dict[str, Any]) -> Ack:
             BAD_REQUEST, f"This connection is in {limit} rooms, the most allowed; leave one first."
         )
     room = rooms.enter(current_user, slug)
-    sid: str = current_sid()
+    state.member_rooms.add(slug)  # a member now; told of presence when this socket goes
     # Subscribe before reading, so nothing stored in between is missed (clients drop repeats by seq
     # and rev); the room's activity now arrives as its messages, not as sidebar counts.
     join_room(emit.channel(slug))
     leave_room(emit.activity_channel(slug))
     state.rooms.add(slug)
-    first = live.presence().arrive(slug, state.username, sid)
     seen = joining.view(room, current_user, since, since_rev)
     emit.joined_at(slug, seen.last_seq, seen.last_rev)
-    if first:
-        emit.presence_changed(slug, state.username, True)
     return seen.ack()
 
 
 @socket_event("leave")
 @acknowledged
 def on_leave(payload: dict[str, Any]) -> Ack:
-    """A client leaves a room on this socket (membership stays); the room may see presence end."""
+    """A client leaves a room on this socket (membership stays; so does presence, which is per person)."""
     slug = text_field(payload, "room")
     state = this_socket()
     if slug not in state.rooms:
@@ -142,15 +142,27 @@ def on_leave(payload: dict[str, Any]) -> Ack:
     return {}
 
 
+@socket_event("members")
+@acknowledged
+def on_members(payload: dict[str, Any]) -> Ack:
+    """A client asks for a page of a room's members by name (those a large room's join leaves out)."""
+    slug = text_field(payload, "room")
+    after = optional_text_field(payload, "after")
+    room = rooms.room_for(current_user, slug)
+    members, has_more = rooms.members_page(room, after)
+    return {"members": members, "members_total": room.member_count(), "has_more": has_more}
+
+
 @socket_event("typing")
 @acknowledged
 def on_typing(payload: dict[str, Any]) -> Ack:
     """A client says it is (or stopped) typing; the others in the room are told."""
     slug = text_field(payload, "room")
     typing = bool_field(payload, "typing")
-    joined_room(slug)
+    room = joined_room(slug)
     state = this_socket()
     if typing:
+        running.ensure_writable(room)
         state.typing_in.add(slug)
         relay_typing(current_app._get_current_object(), current_sid(), state, slug)  # type: ignore[attr-defined]
     else:

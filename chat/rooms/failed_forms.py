@@ -26,8 +26,7 @@ def back(slug: str, form: str, value: str | None, errors: list[str] | tuple[str,
         "value": (value or "")[:MAX_KEPT],
         "errors": list(errors) or ["Try again."],
     }
-    anchor = "#message-form" if form == "message_form" else "#members-panel"
-    return redirect(url_for("rooms.room", slug=slug) + anchor, 303)
+    return redirect(url_for("rooms.room", slug=slug) + f"#{form.replace('_', '-')}", 303)
 
 
 def take(slug: str, **forms: type[FlaskForm]) -> dict[str, Any]:
@@ -36,7 +35,7 @@ def take(slug: str, **forms: type[FlaskForm]) -> dict[str, Any]:
     failed = session.pop(KEY, None)
     if isinstance(failed, dict) and failed.get("room") == slug and failed.get("form") in built:
         form = built[failed["form"]]
-        field = form.text if failed["form"] == "message_form" else form.username
+        field = form.text
         field.data = str(failed.get("value", ""))
         field.errors = [str(error) for error in failed.get("errors", [])]
     return built

@@ -23,7 +23,36 @@ class MessageForm(PageForm):
     client_id = HiddenField(default=lambda: uuid.uuid4().hex)
 
 
-class AddMemberForm(PageForm):
-    """The add-a-member form of a private room."""
+class RenameForm(PageForm):
+    """A room's name, changed by its admins."""
 
-    username = StringField("Username", validators=[DataRequired(), Length(max=32)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+
+
+class TopicForm(PageForm):
+    """The line under a room's name (empty clears it)."""
+
+    topic = StringField("Topic", validators=[Length(max=250)])
+
+
+class DeleteRoomForm(PageForm):
+    """Deleting a room asks for its name, typed."""
+
+    confirmation = StringField("Type the room's name to delete it", validators=[DataRequired()])
+
+
+class PersonForm(PageForm):
+    """A form about one member: add, remove, make admin (``admin`` says which way)."""
+
+    username = HiddenField(validators=[DataRequired(), Length(max=32)])
+    admin = HiddenField(default="1")
+
+
+class ConfirmForm(PageForm):
+    """A button that does one thing (archive, restore, leave): only its CSRF token."""
+
+
+class GroupForm(PageForm):
+    """A group conversation's people, by username, separated by commas or spaces."""
+
+    usernames = StringField("People", validators=[DataRequired(), Length(max=300)])

@@ -23,6 +23,14 @@ def text_field(payload: dict[str, Any], name: str) -> str:
     return value
 
 
+def optional_text_field(payload: dict[str, Any], name: str) -> str | None:
+    """An optional string field (absent or null is None), else ``bad_request``."""
+    value = payload.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ChatError(BAD_REQUEST, f"{name!r} must be a string.")
+    return value
+
+
 def bool_field(payload: dict[str, Any], name: str) -> bool:
     """A required boolean field, else ``bad_request``."""
     value = payload.get(name)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from chat.decorators import login_required
-from chat.domain import directs, messages, reading, rooms
+from chat.domain import directs, groups, messages, reading, roles, rooms
 from chat.domain.errors import ChatError
 from chat.models import Room
 from chat.rooms import bp, failed_forms, layout
-from chat.rooms.forms import AddMemberForm, MessageForm, NewRoomForm
+from chat.rooms.forms import ConfirmForm, GroupForm, MessageForm, NewRoomForm
 
 # The room page lists this many members (and the reader); /r/<slug>/members pages through the rest.
 MEMBERS_ON_PAGE = 100
-MEMBERS_PER_PAGE = 100
 # Far past any real list; bounds the OFFSET a request can ask for.
 MAX_PAGE = 10_000
 
@@ -53,7 +54,10 @@ def render_room(room: Room) -> str:
         members_total=room.member_count(),
         last_seq=room.last_seq,
         last_rev=last_rev,
-        **failed_forms.take(room.slug, message_form=MessageForm, member_form=AddMemberForm),
+        may_manage=roles.may_manage(room, current_user),
+        can_leave=(room.kind != "direct" or groups.is_group(room)) and room.has_member(current_user),
+        leave_form=ConfirmForm(formdata=None),
+        **failed_forms.take(room.slug, message_form=MessageForm),
     )
 
 
@@ -134,40 +138,38 @@ def post(slug: str) -> Response:
     return redirect(url_for("rooms.room", slug=found.slug) + f"#m{posted.message.seq}")
 
 
-@bp.route("/r/<slug>/members", methods=["POST"])
-@login_required
-def add_member(slug: str) -> Response:
-    """A member of a private room adds someone by username (back to the room, with an error if refused)."""
-    found = readable_room(slug)
-    if found.kind != "private":  # no page offers this form: a plain refusal
-        abort(400, "Members are added to private rooms only.")
-    form = AddMemberForm()
-    if not form.validate_on_submit():
-        return failed_forms.back(found.slug, "member_form", form.username.data, form.username.errors)
-    try:
-        invitee = rooms.add_member(found, current_user, form.username.data or "")
-    except ChatError as refusal:
-        if refusal.http_status == 403:
-            abort(403, refusal.message)
-        return failed_forms.back(found.slug, "member_form", form.username.data, [refusal.message])
-    flash(f"{invitee.username} is now a member.")
-    return redirect(url_for("rooms.room", slug=found.slug))
-
-
 @bp.route("/r/<slug>/members")
 @login_required
 def member_list(slug: str) -> str:
     """Every member of a room, a page of them at a time (by name, after ``?after=``)."""
     found = readable_room(slug)
     after = request.args.get("after") or None
-    members = rooms.members_with_presence(found, limit=MEMBERS_PER_PAGE + 1, after=after)
+    try:
+        members, has_next = rooms.members_page(found, after)
+    except ChatError as refusal:
+        abort(refusal.http_status, refusal.message)
     return render_template(
         "rooms/members.html",
         room=found,
-        members=members[:MEMBERS_PER_PAGE],
+        members=members,
         members_total=found.member_count(),
-        has_next=len(members) > MEMBERS_PER_PAGE,
+        has_next=has_next,
     )
+
+
+@bp.route("/groups", methods=["POST"])
+@login_required
+def group() -> Response:
+    """Open the group conversation of the asker and the people named (2 to 7, by commas or spaces)."""
+    form = GroupForm()
+    if not form.validate_on_submit():
+        abort(400, "Name the people of the group.")
+    try:
+        found = groups.open_group(current_user, re.split(r"[\s,]+", form.usernames.data or ""))
+    except ChatError as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("shell.people"), 303)
+    return redirect(url_for("rooms.room", slug=found.slug), 303)
 
 
 @bp.route("/dm/<username>", methods=["GET", "POST"])

@@ -26,7 +26,7 @@ from chat import live, metrics
 from chat.domain import rooms
 from chat.domain.errors import FORBIDDEN, NOT_JOINED, RATE_LIMITED, UNAVAILABLE, ChatError
 from chat.extensions import db
-from chat.fanout import emit
+from chat.fanout import following
 from chat.live import SocketState
 from chat.models import Room
 from chat.rooms.payloads import as_object
@@ -126,7 +126,4 @@ def joined_room(slug: str) -> Room:
 
 def stop_typing(state: SocketState, slug: str) -> None:
     """End this socket's typing in ``slug``, telling the room if it had been told it was typing."""
-    state.typing_in.discard(slug)
-    if slug in state.typing_told:
-        state.typing_told.discard(slug)
-        emit.typing_changed(slug, state.username, False, skip_sid=current_sid())
+    following.stop_typing(current_sid(), state, slug)

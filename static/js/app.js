@@ -44,12 +44,22 @@ function connect(user) {
       });
     }
   });
+  // A membership ended, or a room was renamed, archived or restored: the lists follow.
+  socket.on('membership_ended', (ev) => {
+    if (ev && typeof ev.room === 'string') sidebar.ended(ev.room);
+  });
+  socket.on('room_changed', (ev) => sidebar.changed(ev));
   socket.on('read', (ev) => {
     if (ev && typeof ev.room === 'string') sidebar.read(ev.room, ev.last_read_seq);
   });
+  socket.on('presence', (ev) => sidebar.presence(ev, user));
+  socket.on('disconnect', () => sidebar.connection(false));
   // Events from before a connection (the page's render came first) or missed while cut
-  // off are not sent again: on every connect the counts are asked afresh.
-  socket.on('connect', () => sidebar.reload());
+  // off are not sent again: on every connect the counts (and presence) are asked afresh.
+  socket.on('connect', () => {
+    sidebar.connection(true);
+    sidebar.reload();
+  });
   return socket;
 }
 
@@ -94,8 +104,11 @@ function mountPage() {
   const room = byId('room');
   if (room && live) mounted.unmount.push(mountRoom(room, live, roomHooks));
   else if (room) room.dataset.connection = 'offline';
-  const people = byId('people-search');
-  if (people) mounted.unmount.push(wireDirectory(people, listeners));
+  // The directory, and the settings page's "Add a member" search: the same search as you type.
+  for (const id of ['people-search', 'member-search']) {
+    const search = byId(id);
+    if (search) mounted.unmount.push(wireDirectory(search, listeners));
+  }
 }
 
 function unmountPage() {

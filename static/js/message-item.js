@@ -22,11 +22,16 @@ export function plainText(html) {
   return parsed.content.textContent;
 }
 
-// ctx: { me, held(seq): whether the list shows it, quoteOf(seq): the original or undefined }.
+// ctx: { me, moderator (the reader runs the room), held(seq): whether the list shows it, quoteOf(seq): the original or undefined }.
 export function messageItem(m, ctx) {
   const li = fromTemplate('message-template');
   fillMessage(li, m, ctx);
   return li;
+}
+
+// "Display Name (username)", or the username alone: as templates/rooms/_items.html shows it.
+export function shownName(username, displayName) {
+  return typeof displayName === 'string' && displayName ? `${displayName} (${username})` : String(username);
 }
 
 export function fillMessage(li, m, ctx) {
@@ -40,7 +45,7 @@ export function fillMessage(li, m, ctx) {
   }
   li.classList.toggle('mine', own);
   li.classList.toggle('deleted', deleted);
-  part('author').textContent = String(m.username);
+  part('author').textContent = shownName(m.username, m.display_name);
   setTime(part('sent'), m.created_at);
   setEdited(part('edited'), deleted ? null : m.edited_at);
   const text = part('text');
@@ -57,7 +62,11 @@ export function fillMessage(li, m, ctx) {
   fillReactions(part('reactions'), deleted ? [] : reactionChips(m, ctx.me));
   const actions = part('actions');
   actions.hidden = deleted || !m.seq;
-  for (const button of actions.querySelectorAll('[data-action="edit"], [data-action="delete"]')) button.hidden = !own;
+  // The server renders these only where they apply; a copy of the template has both.
+  const edit = actions.querySelector('[data-action="edit"]');
+  if (edit) edit.hidden = !own;
+  const remove = actions.querySelector('[data-action="delete"]');
+  if (remove) remove.hidden = !own && !ctx.moderator;   // a room's admins delete anyone's
 }
 
 // The quote of the message at `seq` (none: hidden). Without script its link opens

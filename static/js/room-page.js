@@ -25,11 +25,13 @@ import { Session } from './session.js';
 import { MessageList } from './message-list.js';
 import { PendingView } from './pending-view.js';
 import { MemberList } from './members.js';
+import { presenceChanges } from './presence.js';
 import { Notices } from './notices.js';
 import { Composer } from './composer.js';
 import { MentionPicker } from './mention-picker.js';
 import { wireLoadOlder } from './older.js';
 import { wireChanges } from './room-changes.js';
+import { wireRoomState } from './room-state.js';
 
 // shell: { read(room, mark), seen(room, seq), mentioned(message), announce(text) }
 // from app.js. Returns unmount().
@@ -60,11 +62,15 @@ export function mountRoom(root, socket, shell) {
     onArrived: (seq) => messages.refreshQuotes(seq),
     isOnline: online,
   });
-  const messages = new MessageList(byId('messages'), timeline, { me: ME, quoteOf: (seq) => originals.quoteOf(seq) });
+  const messages = new MessageList(byId('messages'), timeline, {
+    me: ME,
+    moderator: root.dataset.moderator === 'true',
+    quoteOf: (seq) => originals.quoteOf(seq),
+  });
   messages.adopt(pageMessages(timeline));
   openAtTheRightPlace(messages, listeners);
 
-  const members = new MemberList(byId('members'), byId('members-count'), ME);
+  const members = new MemberList(byId('members'), byId('members-count'), ME, byId('members-stale'));
   const typingEl = byId('typing');
   const typists = new Typists((names) => {
     typingEl.textContent = typingText(names);
@@ -206,9 +212,20 @@ export function mountRoom(root, socket, shell) {
   });
 
   listeners.on(socket, 'presence', (ev) => {
+    for (const { username, online: isOnline } of presenceChanges(ev, ROOM)) {
+      members.set(username, isOnline);
+      if (!isOnline) typists.drop(username);
+    }
+  });
+
+  // Someone was added to the room or is no longer in it: the member list follows.
+  listeners.on(socket, 'member', (ev) => {
     if (!ev || ev.room !== ROOM || typeof ev.username !== 'string') return;
-    members.set(ev.username, ev.online);
-    if (!ev.online) typists.drop(ev.username);
+    if (ev.member === true) members.set(ev.username, false);
+    else if (ev.member === false) {
+      members.remove(ev.username);
+      typists.drop(ev.username);
+    }
   });
 
   // Another tab or device read the room: this page's mark follows.
@@ -259,12 +276,14 @@ export function mountRoom(root, socket, shell) {
       markRead();
     },
     onLeft() {
+      members.disconnected();
       outbox.disconnected();
       // The server ends our typing on disconnect; others' typing is re-learned live.
       ownTyping.forget();
       typists.clear();
     },
   });
+  wireRoomState(socket, listeners, { room: ROOM, onEnded: () => session.close() });
   notices.connection(socket.connected ? 'connecting' : 'reconnecting', socket.connected ? 'connecting…' : 'reconnecting…');
   session.start();
 

@@ -38,7 +38,7 @@ export class Session {
     listeners.on(socket, 'connect_error', (err) => {
       // socket.active: the manager keeps retrying (network trouble). Otherwise the
       // server refused us (the session ended, say) and retrying cannot help.
-      if (socket.active) this.onStatus('reconnecting', 'reconnecting…');
+      if (socket.active) this.onStatus('reconnecting', 'you are offline, reconnecting…');
       else this.onStatus('offline', 'offline: ' + ((err && err.message) || 'connection refused') + '. Log in again, then reload.');
     });
   }
@@ -114,7 +114,7 @@ export class Session {
         if (!this.closed && !this.socket.connected) this.socket.connect();
       }, SERVER_DISCONNECT_RETRY_MS);
     } else {
-      this.onStatus('reconnecting', 'reconnecting…');
+      this.onStatus('reconnecting', 'you are offline, reconnecting…');
     }
   }
 }

@@ -31,6 +31,11 @@ export class UnreadCounts {
     settle(room);
   }
 
+  // The room left the sidebar (membership ended, archived): its counts count no more.
+  forget(slug) {
+    this.#rooms.delete(slug);
+  }
+
   knows(slug) {
     return this.#rooms.has(slug);
   }

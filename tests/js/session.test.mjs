@@ -62,7 +62,7 @@ test('the answer to a join from before a reconnect is dropped', async () => {
   socket.fire('connect');
   socket.fire('disconnect', 'transport close');
   assert.equal(seen.left, 1);
-  assert.deepEqual(seen.status.at(-1), ['reconnecting', 'reconnecting…']);
+  assert.deepEqual(seen.status.at(-1), ['reconnecting', 'you are offline, reconnecting…']);
   socket.fire('connect');
   await answer(0, JOINED(4));
   assert.equal(seen.joined.length, 0);

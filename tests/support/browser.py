@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 
@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SOCKETIO_JS = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 STARTUP_TIMEOUT = 60
 WAIT_MS = 10_000
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -49,6 +50,13 @@ def unique(prefix: str) -> str:
 def launch_chromium(playwright: Playwright) -> Browser:
     """The system's Chromium, headless."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+class Site(Protocol):
+    """Where pages and forms are served: a ``WebServer``, or one instance of a cluster."""
+
+    @property
+    def base_url(self) -> str: ...
 
 
 class WebServer(ServerProcess):
@@ -77,7 +85,7 @@ class WebServer(ServerProcess):
 class Account(FormSession):
     """A user registered through the real /register form of ``server``, with their own HTTP session."""
 
-    def __init__(self, server: WebServer, username: str | None = None) -> None:
+    def __init__(self, server: Site, username: str | None = None) -> None:
         super().__init__(server.base_url)
         self.server = server
         self.username = username or unique("u")
@@ -116,7 +124,7 @@ class Account(FormSession):
 
 
 @contextlib.contextmanager
-def accounts(server: WebServer, *prefixes: str) -> Iterator[list[Account]]:
+def accounts(server: Site, *prefixes: str) -> Iterator[list[Account]]:
     made: list[Account] = []
     try:
         for prefix in prefixes:
@@ -130,7 +138,7 @@ def accounts(server: WebServer, *prefixes: str) -> Iterator[list[Account]]:
 class Tabs:
     """Opens pages in fresh contexts (one per user, so cookies and localStorage are their own)."""
 
-    def __init__(self, browser: Browser, server: WebServer) -> None:
+    def __init__(self, browser: Browser, server: Site) -> None:
         self.browser, self.server = browser, server
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
@@ -308,3 +316,14 @@ def set_online(page: Page, online: bool) -> None:
     except PlaywrightTimeout:
         page.evaluate(NUDGE[online])
         page.wait_for_function(connected, timeout=WAIT_MS)
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on ``page`` (injected from node_modules, beside the page's CSP)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text())
+    found: list[str] = page.evaluate(
+        """async () => (await axe.run(document)).violations.map(
+            (v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '))"""
+    )
+    return found

@@ -176,7 +176,8 @@ class ResumingClient(ChatClient):
         self.live = Counter[int]()
         self.changes = Counter[tuple[int, int]]()  # (seq, rev) of each message_changed received
         self.resumed = Counter[int]()  # seqs listed in joins' "changed"
-        self.presence: list[dict[str, Any]] = []
+        self.presence: list[dict[str, Any]] = []  # {"room", "username", "online"} per change
+        self.presence_events: list[dict[str, Any]] = []  # as they came
         self.joins = 0
         self.lock = threading.Lock()
         self.sio.on("connect", self._on_connect)
@@ -269,8 +270,10 @@ class ResumingClient(ChatClient):
         self._merge([message])
 
     def _on_presence(self, event: dict[str, Any]) -> None:
+        # One event carries a tick's changes; kept here one record per person, in order.
         with self.lock:
-            self.presence.append(event)
+            self.presence_events.append(event)
+            self.presence.extend({"room": event["room"], **change} for change in event["changes"])
 
     def fill_gaps(self, upto: int) -> None:
         """Ask ``history`` after the last contiguous seq until ``upto`` is reached (bounded).
