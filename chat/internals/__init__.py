@@ -33,9 +33,9 @@ import gevent
 import socketio
 from geventwebsocket.handler import WebSocketHandler
 
-from chat.internals.direct import DirectSocket, write_frames_directly
+from chat.internals.direct import DirectSocket, limit_detached, write_frames_directly
 
-__all__ = ["DirectSocket", "write_frames_directly"]  # with the names defined below
+__all__ = ["DirectSocket", "limit_detached", "write_frames_directly"]  # with the names defined below
 
 log = logging.getLogger("parley.internals")
 
