@@ -39,7 +39,8 @@ worker_connections = 10000
 
 
 def post_worker_init(worker):
-    from chat.internals import install_frame_writer, on_sigterm, wsgi_flask_app
+    from chat.extensions import socketio
+    from chat.internals import install_frame_writer, limit_detached, on_sigterm, wsgi_flask_app
     from chat.lifecycle import drain, release
     from chat.security import handshake_gate
 
@@ -47,6 +48,8 @@ def post_worker_init(worker):
     # One system call per frame instead of two (chat.internals.frame_writer); slow heads and
     # anonymous WebSocket handshakes refused before they cost anything (chat.internals.GuardedHandler).
     shutdown = install_frame_writer(worker, app.config["SLOW_CLIENT_SECONDS"], handshake_gate(app).refuses)
+    # WebSockets read from the event loop hold no greenlet of gunicorn's pool: bound them as the pool is.
+    limit_detached(socketio.server.eio, worker.worker_connections)
     # On SIGTERM: no new connection, idle ones closed, every socket told to reconnect elsewhere;
     # the worker exits as soon as its connections are gone (chat.internals.WorkerShutdown).
     on_sigterm(worker, shutdown, lambda: drain(app), lambda: release(app))

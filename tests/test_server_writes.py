@@ -14,6 +14,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import websocket
@@ -166,3 +167,25 @@ def test_long_polling_and_the_upgrade_from_it_deliver_in_order(
         seqs = first + post(ada, 30)
         bob_sees.wait_for(lambda r: len(live_seqs(r)) >= len(seqs), timeout=20, what="every message")
         assert live_seqs(bob_sees) == seqs
+
+
+def test_websockets_past_the_workers_bound_take_a_greenlet_and_the_pool_bounds_them(tmp_path: Path) -> None:
+    """Detached WebSockets hold no greenlet of gunicorn's pool; at most ``worker_connections`` are detached."""
+    bounded = {**ROOMY, "GUNICORN_CMD_ARGS": "--worker-connections 2"}
+    with ServerProcess(sqlite_url(tmp_path), tmp_path, name="bounded", extra_env=bounded) as process:
+        create_users(process.base_url, "ada")
+        cookie = login_cookie(process.base_url, "ada")
+        # Two detached, then two served as python-engineio serves them: each holds one of the pool's two.
+        held = [raw_member(process.base_url, cookie) for _ in range(4)]
+        try:
+            url = process.base_url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
+            try:  # the pool is full: the fifth is not even accepted
+                fifth = websocket.create_connection(url, cookie=cookie, origin=process.base_url, timeout=3)
+            except (websocket.WebSocketTimeoutException, TimeoutError):
+                pass
+            else:
+                held.append(fifth)
+                raise AssertionError("a fifth WebSocket was served past the worker's bound")
+        finally:
+            for ws in held:
+                close_websocket(ws)

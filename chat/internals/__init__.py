@@ -31,7 +31,7 @@ from typing import Any
 
 import socketio
 
-from chat.internals.direct import DirectSocket, write_frames_directly
+from chat.internals.direct import DirectSocket, limit_detached, write_frames_directly
 from chat.internals.worker import (  # re-exported: one module to import every reach-in from
     FrameWritingHandler,
     GuardedHandler,
@@ -176,6 +176,7 @@ __all__ = [
     "has_socket_session",
     "install_frame_writer",
     "is_pending_disconnect",
+    "limit_detached",
     "on_sigterm",
     "queued_packets",
     "write_frames_directly",

@@ -115,14 +115,20 @@ class DirectSocket(EngineIOSocket):
         """Upgrade as python-engineio does, then read here while senders write through ``FrameWriter``."""
         websocket = getattr(ws, "_sock", None)  # gevent-websocket's WebSocket under engineio's wrapper
         sock = getattr(getattr(websocket, "handler", None), "socket", None)
+        sockets = self.server.sockets
         if (
-            websocket is None or type(sock) is not gevent.socket.socket
-        ):  # not gevent-websocket over plain TCP (TLS: not here)
+            websocket is None
+            or type(sock) is not gevent.socket.socket
+            or sockets.detached >= sockets.max_detached
+        ):
+            # Not gevent-websocket over plain TCP (TLS), or as many detached as allowed: python-engineio's
+            # own way, which keeps the request's greenlet and so counts against the server's pool.
             return super()._websocket_handler(ws)
         if self.connected and not self._upgraded(ws):
             return []
         self.connected = self.upgraded = True
         close_connection, buffered = detach(websocket, sock)
+        sockets.detached += 1
         writer = self.writer = FrameWriter(sock, self.backlog_limit)
         self._write_queued(writer)
         self.queue = None  # from here on nothing is queued; python-engineio's queue costs 2.5 KB
@@ -153,6 +159,7 @@ class DirectSocket(EngineIOSocket):
         self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
         if self.server.sockets.get(self.sid) is self:
             del self.server.sockets[self.sid]
+        self.server.sockets.detached -= 1
         close_connection()
 
     def _upgraded(self, ws: Any) -> bool:
@@ -192,12 +199,22 @@ class DirectSockets(dict[str, Any]):
     """An Engine.IO server's ``sockets`` map, making each socket a ``DirectSocket`` as it is registered."""
 
     backlog_limit = DEFAULT_BACKLOG_LIMIT
+    # Detached WebSockets hold no greenlet, so a server's pool (gunicorn's worker_connections) no
+    # longer bounds them: this does. ``limit_detached`` sets it to the worker's own bound.
+    max_detached = 10_000
+    detached = 0
 
     def __setitem__(self, sid: str, sock: Any) -> None:
         if type(sock) is engineio.socket.Socket:
             sock.__class__ = DirectSocket
             sock.backlog_limit = self.backlog_limit
         super().__setitem__(sid, sock)
+
+
+def limit_detached(eio_server: Any, most: int) -> None:
+    """At most ``most`` WebSockets without a greenlet; more are served as python-engineio serves them."""
+    if isinstance(eio_server.sockets, DirectSockets):
+        eio_server.sockets.max_detached = most
 
 
 def write_frames_directly(eio_server: Any, backlog_limit: int = DEFAULT_BACKLOG_LIMIT) -> bool:
