@@ -12,20 +12,25 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import redis
 
 from deploy.cluster import Cluster
 from tests.support.chat_client import ChatClient, Recorder, ResumingClient, wait_until
-from tests.support.cluster import PrivateRedis, held_messages, local_cluster, require_nginx, stored_messages
+from tests.support.cluster import (
+    PrivateRedis,
+    cluster_on_redis,
+    held_messages,
+    local_cluster,
+    require_nginx,
+    stored_messages,
+)
 from tests.support.forms import FormSession, login_cookie, logout, register_cookie
-from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
+from tests.support.services import scratch_postgres_database
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.server
@@ -36,25 +41,8 @@ REDIS_DB = 11  # this module's own database number on the shared Redis
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Three instances on a scratch PostgreSQL database and a flushed Redis database."""
-    require_nginx()
-    require(port_open(REDIS_HOST, REDIS_PORT), "Redis on 127.0.0.1:6379")
-    flush = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-    flush.flushdb()
-    channel = f"parley-test-{uuid.uuid4().hex[:8]}"  # pub/sub ignores db numbers: a channel of our own
-    with (
-        scratch_postgres_database() as database_url,
-        local_cluster(
-            tmp_path_factory.mktemp("cluster"),
-            3,
-            database_url,
-            f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
-            SOCKETIO_CHANNEL=channel,
-            PRESENCE_TTL_SECONDS="3",
-        ) as nodes,
-    ):
+    with cluster_on_redis(tmp_path_factory.mktemp("cluster"), 3, REDIS_DB, PRESENCE_TTL_SECONDS="3") as nodes:
         yield nodes
-    flush.flushdb()
-    flush.close()
 
 
 def stored_seqs(cluster: Cluster, room: str = "general") -> list[int]:

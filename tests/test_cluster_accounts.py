@@ -10,19 +10,16 @@ disabling an account through one instance ends its sockets on the other.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 import requests
 import socketio
 
 from deploy.cluster import Cluster
 from tests.support.chat_client import ChatClient, wait_until
-from tests.support.cluster import local_cluster, require_nginx
+from tests.support.cluster import cluster_on_redis
 from tests.support.forms import HTTP_TIMEOUT, PASSWORD, FormSession, login_cookie, register_cookie
-from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
 
 pytestmark = pytest.mark.server
 
@@ -34,25 +31,9 @@ ENDED_WITHIN_SECONDS = 2.0
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Two instances on a scratch PostgreSQL database and a flushed Redis database."""
-    require_nginx()
-    require(port_open(REDIS_HOST, REDIS_PORT), "Redis on 127.0.0.1:6379")
-    flush = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-    flush.flushdb()
-    channel = f"parley-test-{uuid.uuid4().hex[:8]}"
-    with (
-        scratch_postgres_database() as database_url,
-        local_cluster(
-            tmp_path_factory.mktemp("pair"),
-            2,
-            database_url,
-            f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
-            SOCKETIO_CHANNEL=channel,
-        ) as nodes,
-    ):
+    with cluster_on_redis(tmp_path_factory.mktemp("pair"), 2, REDIS_DB) as nodes:
         register_cookie(nodes.members[0].url, "boss")  # the first account: the site admin
         yield nodes
-    flush.flushdb()
-    flush.close()
 
 
 def page_status(url: str, cookie: str) -> int:

@@ -9,6 +9,7 @@ bare sockets are in ``tests/test_direct_writes.py``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -89,6 +90,20 @@ def messages_until_closed(ws: websocket.WebSocket, seconds: float) -> tuple[list
     return seqs, False
 
 
+@contextlib.contextmanager
+def ada_and_bob_in_general(
+    process: ServerProcess, cookies: dict[str, str], bob_sees: Recorder
+) -> Iterator[ChatClient]:
+    """Ada and Bob on WebSockets, both in general (Bob's events go to ``bob_sees``); Ada's client."""
+    with (
+        connect(process.base_url, cookies["ada"], ["websocket"]) as ada,
+        connect(process.base_url, cookies["bob"], ["websocket"], recorder=bob_sees) as bob,
+    ):
+        assert ada.ask("join", {"room": "general"})["ok"] is True
+        assert bob.ask("join", {"room": "general"})["ok"] is True
+        yield ada
+
+
 def live_seqs(recorder: Recorder) -> list[int]:
     return [m["seq"] for m in recorder.of("message")]
 
@@ -100,12 +115,7 @@ def test_a_client_that_stops_reading_is_cut_off_and_the_others_get_everything_in
     bob_sees = Recorder("bob")
     stalled = raw_member(process.base_url, cookies["carol"], receive_buffer=4096)
     try:
-        with (
-            connect(process.base_url, cookies["ada"], ["websocket"]) as ada,
-            connect(process.base_url, cookies["bob"], ["websocket"], recorder=bob_sees) as bob,
-        ):
-            assert ada.ask("join", {"room": "general"})["ok"] is True
-            assert bob.ask("join", {"room": "general"})["ok"] is True
+        with ada_and_bob_in_general(process, cookies, bob_sees) as ada:
             # Carol reads nothing from here on: ~2 MB of messages against a 64 KiB bound plus
             # what the kernel buffers hold.
             seqs = post(ada, 500)
@@ -128,12 +138,7 @@ def test_clients_hanging_up_in_the_middle_of_a_burst_cost_the_others_nothing(
     bob_sees = Recorder("bob")
     leaving = [raw_member(process.base_url, cookies["carol"]) for _ in range(5)]
     try:
-        with (
-            connect(process.base_url, cookies["ada"], ["websocket"]) as ada,
-            connect(process.base_url, cookies["bob"], ["websocket"], recorder=bob_sees) as bob,
-        ):
-            assert ada.ask("join", {"room": "general"})["ok"] is True
-            assert bob.ask("join", {"room": "general"})["ok"] is True
+        with ada_and_bob_in_general(process, cookies, bob_sees) as ada:
             seqs = post(ada, 20)
             for ws in leaving:  # gone without a close frame, as a lost connection goes
                 assert ws.sock is not None

@@ -8,21 +8,19 @@ and a room someone is added to on one appears on the other.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-import redis
 
 from tests.support.browser import CHROMIUM, SOCKETIO_JS, Account, Tabs, launch_chromium, unique, wait_online
-from tests.support.cluster import local_cluster, require_nginx
-from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
+from tests.support.cluster import cluster_on_redis
+from tests.support.services import require
 from tests.test_shell import badges, sidebar_page, wait_badges
 
 if TYPE_CHECKING:  # annotations only
-    from deploy.cluster import Cluster
+    pass
 
 try:
     from playwright.sync_api import sync_playwright
@@ -46,23 +44,8 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Instanc
     require(sync_playwright is not None, "Playwright for Python")
     require(CHROMIUM.exists(), f"Chromium at {CHROMIUM}")
     require(SOCKETIO_JS.exists(), "the vendored socket.io-client (npm ci)")
-    require_nginx()
-    require(port_open(REDIS_HOST, REDIS_PORT), "Redis on 127.0.0.1:6379")
-    flush = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-    flush.flushdb()
-    channel = f"parley-test-{uuid.uuid4().hex[:8]}"  # pub/sub ignores db numbers: a channel of our own
-    with scratch_postgres_database() as database_url:
-        cluster: Cluster = local_cluster(
-            tmp_path_factory.mktemp("shell-cluster"),
-            2,
-            database_url,
-            f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
-            SOCKETIO_CHANNEL=channel,
-        )
-        with cluster:
-            yield [Instance(f"http://127.0.0.1:{member.port}") for member in cluster.members]
-    flush.flushdb()
-    flush.close()
+    with cluster_on_redis(tmp_path_factory.mktemp("shell-cluster"), 2, REDIS_DB) as cluster:
+        yield [Instance(f"http://127.0.0.1:{member.port}") for member in cluster.members]
 
 
 @pytest.fixture(scope="module")

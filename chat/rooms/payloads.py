@@ -17,8 +17,8 @@ def as_object(payload: object) -> dict[str, Any]:
 
 def text_field(payload: dict[str, Any], name: str) -> str:
     """A required string field, else ``bad_request``."""
-    value = payload.get(name)
-    if not isinstance(value, str):
+    value = optional_text_field(payload, name)
+    if value is None:
         raise ChatError(BAD_REQUEST, f"{name!r} must be a string.")
     return value
 

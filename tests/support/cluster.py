@@ -7,18 +7,22 @@ they can kill.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
 import psycopg
+import redis
 
 from deploy.cluster import Cluster
 from deploy.launcher import GroupProcess, free_port
 from tests.support.chat_client import ResumingClient, wait_until
 from tests.support.server import ROOMY_LIMITS
-from tests.support.services import port_open, require
+from tests.support.services import REDIS_HOST, REDIS_PORT, port_open, require, scratch_postgres_database
 
 
 def require_nginx() -> None:
@@ -38,6 +42,33 @@ def local_cluster(
         instance_ports=[free_port() for _ in range(instances)],
         extra_env={**ROOMY_LIMITS, **settings},
     )
+
+
+@contextlib.contextmanager
+def cluster_on_redis(workdir: Path, instances: int, redis_db: int, **settings: str) -> Iterator[Cluster]:
+    """``instances`` started instances on a scratch PostgreSQL database and the shared Redis.
+
+    ``redis_db`` is the calling module's own database number, flushed before
+    and after; pub/sub ignores database numbers, so the instances also get a
+    Socket.IO channel of their own.
+    """
+    require_nginx()
+    require(port_open(REDIS_HOST, REDIS_PORT), "Redis on 127.0.0.1:6379")
+    flush = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db)
+    flush.flushdb()
+    channel = f"parley-test-{uuid.uuid4().hex[:8]}"
+    redis_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
+    try:
+        with (
+            scratch_postgres_database() as database_url,
+            local_cluster(
+                workdir, instances, database_url, redis_url, SOCKETIO_CHANNEL=channel, **settings
+            ) as nodes,
+        ):
+            yield nodes
+    finally:
+        flush.flushdb()
+        flush.close()
 
 
 class PrivateRedis(GroupProcess):
