@@ -216,7 +216,7 @@ def test_removal_ends_the_removed_sockets_events_and_tells_their_pages(
     for sock in (bob_in_room, bob_elsewhere):
         assert received(sock, "membership_ended") == [{"room": secret.slug, "reason": "removed"}]
     heard_by_ada = inbox(ada_sock)
-    assert ("presence", {"room": secret.slug, "username": "bob", "online": False}) in heard_by_ada
+    assert not [e for e in heard_by_ada if e[0] == "presence"], "he is still online: he left the room's list"
     assert ("typing", {"room": secret.slug, "username": "bob", "typing": False}) in heard_by_ada
     assert ("member", {"room": secret.slug, "username": "bob", "member": False}) in heard_by_ada
     ack = call(ada_sock, "message", {"room": secret.slug, "text": "bob is gone", "client_id": "a1"})

@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - the dev extras install it
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 
-REDIS_DB = 13  # this module's own database number on the shared Redis
+REDIS_DB = 14  # this module's own database number on the shared Redis
 
 
 @dataclass(frozen=True)
