@@ -80,8 +80,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy chat tests benchmarks deploy
 
+# Two workers, each module whole on one of them (its servers and browser are per module):
+# most tests wait on real servers, browsers and databases, so two share the two cores well.
+PYTEST_WORKERS ?= 2
+
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # The browser client's DOM-free modules (static/js/), with Node's own test runner.
 jstest:
