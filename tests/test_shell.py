@@ -395,3 +395,20 @@ def test_axe_finds_no_violation_on_the_main_pages(
                 problems[f"{path} at {viewport['width']} px"] = found
             page.close()
     assert problems == {}, problems
+
+
+ABANDONED_FETCH_JS = """() => new Promise((resolve) => {
+    const controller = new AbortController();
+    fetch('/healthz', {signal: controller.signal});  // nobody awaits it, as Turbo's abandoned visits
+    controller.abort();
+    setTimeout(resolve, 200);
+})"""
+
+
+def test_a_request_that_navigation_abandons_is_no_script_error(
+    tabs: Tabs, people: Callable[..., list[Account]]
+) -> None:
+    (ada_account,) = people("ada")
+    page = sidebar_page(tabs, ada_account)
+    page.evaluate(ABANDONED_FETCH_JS)
+    assert tabs.errors == [], "an AbortError nobody awaits is expected, not an error"

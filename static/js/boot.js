@@ -6,3 +6,10 @@
  * shows. No inline script: the CSP allows none.
  */
 document.documentElement.classList.add('js');
+
+// A request that navigation abandons (Turbo cancels a visit's or a prefetch's fetch when
+// another begins) rejects with an AbortError that nothing awaits any more: expected, and
+// not an error to report.
+window.addEventListener('unhandledrejection', (event) => {
+  if (event.reason && event.reason.name === 'AbortError') event.preventDefault();
+});
