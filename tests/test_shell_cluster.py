@@ -17,7 +17,7 @@ import pytest
 from tests.support.browser import CHROMIUM, SOCKETIO_JS, Account, Tabs, launch_chromium, unique, wait_online
 from tests.support.cluster import cluster_on_redis
 from tests.support.services import require
-from tests.test_shell import badges, sidebar_page, wait_badges
+from tests.support.shell import badges, sidebar_page, wait_badges
 
 if TYPE_CHECKING:  # annotations only
     pass
