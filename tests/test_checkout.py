@@ -26,7 +26,8 @@ def test_the_path_check_finds_a_machine_path() -> None:
     # Put together here, or this file would hold the very paths it looks for.
     assert MACHINE_PATH.search(f"server in /{'work'}/shared/bench")
     assert MACHINE_PATH.search(f'"app_dir": "/{"root"}/parley"')
-    assert not MACHINE_PATH.search("https://example.com/home/ and ~/work/ and benchmarks/work/")
+    work = "work"
+    assert not MACHINE_PATH.search(f"https://example.com/home/ and ~/{work}/ and benchmarks/{work}/")
 
 
 def test_no_tracked_file_names_a_path_of_some_machine() -> None:
