@@ -59,10 +59,18 @@ def _create(user: User, other: User, slug: str) -> Room:
     return room
 
 
+def people_of(slug: str) -> tuple[int, int] | None:
+    """The two user ids a two-person direct room's slug names (``dm-<low>-<high>``); None for other slugs."""
+    if DIRECT_SLUG_RE.fullmatch(slug) is None:
+        return None
+    low, high = (int(part) for part in slug.removeprefix(DIRECT_PREFIX).split("-"))
+    return low, high
+
+
 def deliver(room: Room, author: User) -> None:
     """A message was sent in direct room ``room``: its other person is a member (and lists it) from now on."""
-    match = DIRECT_SLUG_RE.fullmatch(room.slug)
-    if room.kind != "direct" or match is None:
+    pair = people_of(room.slug) if room.kind == "direct" else None
+    if pair is None:
         return
-    low, high = (int(part) for part in room.slug.removeprefix(DIRECT_PREFIX).split("-"))
+    low, high = pair
     admit_id(room, high if author.id == low else low, tell=False)

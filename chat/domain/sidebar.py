@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from chat import live
 from chat.domain import reading
-from chat.domain.rooms import DIRECT_PREFIX, DIRECT_SLUG_RE
+from chat.domain.directs import people_of
 from chat.extensions import db
 from chat.models import CONVERSATION_KINDS, Membership, Room, User
 
@@ -92,7 +92,7 @@ def _others_in_direct_rooms(user: User, slugs: dict[int, str]) -> dict[int, list
     """
     if not slugs:
         return {}
-    expected = {room_id: _people_in_slug(slug) - {user.id} for room_id, slug in slugs.items()}
+    expected = {room_id: set(people_of(slug) or ()) - {user.id} for room_id, slug in slugs.items()}
     members = db.session.execute(
         select(Membership.room_id, Membership.user_id).where(
             Membership.room_id.in_(list(slugs)), Membership.user_id != user.id
@@ -111,10 +111,3 @@ def _others_in_direct_rooms(user: User, slugs: dict[int, str]) -> dict[int, list
         room_id: sorted((names[i] for i in ids if i in names), key=str.lower)
         for room_id, ids in expected.items()
     }
-
-
-def _people_in_slug(slug: str) -> set[int]:
-    """The user ids a two-person direct room's slug names (``dm-<low>-<high>``); none for other slugs."""
-    if not DIRECT_SLUG_RE.fullmatch(slug):
-        return set()
-    return {int(part) for part in slug.removeprefix(DIRECT_PREFIX).split("-")}
