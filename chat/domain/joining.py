@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat import live
-from chat.domain import changes, messages, people, reading
+from chat.domain import changes, messages, reading, rooms
 from chat.domain.rosters import rosters
 from chat.models import Message, Room, User
 
@@ -91,8 +91,4 @@ def listed_members(room: Room, user: User) -> tuple[list[dict[str, object]], int
         listed = [name for name in names if name in online][:MEMBERS_IN_JOIN]
         if user.username in online and user.username not in listed:
             listed = sorted([*listed, user.username], key=str.lower)
-    shown = people.display_names(listed)
-    members: list[dict[str, object]] = [
-        {"username": name, "display_name": shown.get(name), "online": name in online} for name in listed
-    ]
-    return members, len(names), len(online)
+    return rooms.member_objects(listed, online), len(names), len(online)

@@ -188,7 +188,11 @@ def members_with_presence(
     names = room.member_names(after=after, limit=limit)
     if including is not None and including.username not in names and room.has_member(including):
         names = sorted([*names, including.username], key=str.lower)
-    online = live.presence().online_among(names)
+    return member_objects(names, live.presence().online_among(names))
+
+
+def member_objects(names: list[str], online: set[str]) -> list[dict[str, object]]:
+    """The contract's member objects for ``names``: each with its display name and whether it is online."""
     shown = people.display_names(names)
     return [{"username": name, "display_name": shown.get(name), "online": name in online} for name in names]
 
