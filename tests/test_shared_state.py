@@ -67,6 +67,23 @@ def test_redis_presence_lapses_unless_renewed(redis_client: redis.Redis) -> None
     assert alive.connect("bob", "b2") is True, "bob comes back on another server"
 
 
+def test_renewing_after_a_sweep_reports_who_is_back(redis_client: redis.Redis) -> None:
+    """A process held up past the lapse time: another sweeps its users offline, its next renewal brings them back."""
+    held_up = RedisPresence(redis_client, prefix="t", ttl=0.5)
+    other = RedisPresence(redis_client, prefix="t", ttl=0.5)
+    held_up.connect("ada", "a1")
+    held_up.connect("ada", "a2")
+    held_up.connect("bob", "b1")
+    assert held_up.renew([("ada", "a1"), ("ada", "a2"), ("bob", "b1")]) == [], "nobody had lapsed"
+    time.sleep(0.6)
+    assert sorted(other.sweep()) == ["ada", "bob"]
+    assert held_up.online_among(["ada", "bob"]) == set()
+    assert held_up.renew([("ada", "a1"), ("ada", "a2"), ("bob", "b1")]) == ["ada", "bob"], "each back once"
+    assert held_up.online_among(["ada", "bob"]) == {"ada", "bob"}
+    assert held_up.renew([("ada", "a1"), ("bob", "b1")]) == []
+    assert other.sweep() == []
+
+
 def test_a_lapsed_socket_elsewhere_does_not_keep_its_user_online(redis_client: redis.Redis) -> None:
     """bob had a socket on a server that died, and one here: closing this one is his last live one."""
     store = RedisPresence(redis_client, prefix="t", ttl=1.0)

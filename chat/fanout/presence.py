@@ -110,22 +110,33 @@ def admitted(slug: str, username: str) -> None:
 
 
 def renew_and_sweep(app: Flask) -> None:
-    """Keep this process's sockets online; tell the rooms of people whose presence lapsed elsewhere."""
+    """Keep this process's sockets online; tell rooms of people whose presence lapsed elsewhere or came back."""
     state = live.state(app)
-    state.presence.renew(state.sockets.presences())
+    revived = state.presence.renew(state.sockets.presences())
     lapsed = state.presence.sweep()
-    if not lapsed:
+    if lapsed:
+        log.info("presence of %s lapsed (their server went away)", ", ".join(sorted(lapsed)))
+    if revived:
+        log.warning("presence of %s had lapsed while this process was held up; renewed", ", ".join(revived))
+    if not lapsed and not revived:
         return
-    log.info("presence of %s lapsed (their server went away)", ", ".join(sorted(lapsed)))
+    rooms_of = _rooms_of(app, [*lapsed, *revived])
+    for username in lapsed:
+        ticker(app).changed(username, False, rooms_of[username])
+    for username in revived:
+        ticker(app).changed(username, True, rooms_of[username])
+
+
+def _rooms_of(app: Flask, usernames: list[str]) -> dict[str, list[str]]:
+    """The rooms each of ``usernames`` is a member of (one query)."""
     with app.app_context():
         rows = db.session.execute(
             select(User.username, Room.slug)
             .join(Membership, Membership.user_id == User.id)
             .join(Room, Room.id == Membership.room_id)
-            .where(User.username.in_(lapsed))
+            .where(User.username.in_(usernames))
         ).all()
-    rooms_of: dict[str, list[str]] = {name: [] for name in lapsed}
+    rooms_of: dict[str, list[str]] = {name: [] for name in usernames}
     for username, slug in rows:
         rooms_of[username].append(slug)
-    for username, slugs in rooms_of.items():
-        ticker(app).changed(username, False, slugs)
+    return rooms_of

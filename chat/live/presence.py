@@ -36,8 +36,8 @@ class Presence(Protocol):
         """Those of ``usernames`` with at least one live socket."""
         ...
 
-    def renew(self, entries: Iterable[tuple[str, str]]) -> None:
-        """Keep this process's ``(username, sid)`` entries from lapsing."""
+    def renew(self, entries: Iterable[tuple[str, str]]) -> list[str]:
+        """Keep this process's ``(username, sid)`` entries from lapsing; who was swept as lapsed and is back."""
         ...
 
     def sweep(self) -> list[str]:
@@ -73,8 +73,9 @@ class LocalPresence:
         """Those of ``usernames`` with at least one socket here."""
         return {name for name in usernames if name in self._sockets}
 
-    def renew(self, entries: Iterable[tuple[str, str]]) -> None:
+    def renew(self, entries: Iterable[tuple[str, str]]) -> list[str]:  # noqa: ARG002 (the Presence interface)
         """Nothing lapses in one process: its sockets' entries go when they disconnect."""
+        return []
 
     def sweep(self) -> list[str]:
         """Nothing lapses in one process: an empty list."""
@@ -184,16 +185,24 @@ class RedisPresence:
         scores = self.redis.zmscore(self._users_key, names)
         return {name for name, score in zip(names, scores, strict=True) if score is not None and score > now}
 
-    @_tolerant(lambda: None)
-    def renew(self, entries: Iterable[tuple[str, str]]) -> None:
-        """Push back the lapse time of this process's ``(username, sid)`` entries."""
+    @_tolerant(list)
+    def renew(self, entries: Iterable[tuple[str, str]]) -> list[str]:
+        """Push back the lapse time of this process's ``(username, sid)`` entries.
+
+        A process held up longer than the lapse time (a long pause, a starved
+        core) finds its users swept and reported offline by another; renewing
+        puts them back, and the names it returns are to be reported online again.
+        """
+        entries = list(entries)
         until = self._now() + self.ttl
         with self.redis.pipeline(transaction=False) as pipe:
             for username, sid in entries:
                 pipe.zadd(self._sockets_key(username), {sid: until})
                 pipe.expire(self._sockets_key(username), int(self.ttl * 2))
-                pipe.zadd(self._users_key, {username: until}, gt=True)
-            pipe.execute()
+                pipe.zadd(self._users_key, {username: until}, gt=True)  # 1 only if it had been swept
+            results = pipe.execute()
+        added = results[2::3]
+        return sorted({username for (username, _), new in zip(entries, added, strict=True) if new})
 
     @_tolerant(list)
     def sweep(self) -> list[str]:
