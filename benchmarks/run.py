@@ -567,7 +567,7 @@ def loadgen_args(name: str, spec: dict[str, Any], server: Server, bench: Bench, 
         args += ["--cookies", str(bench.cookies[server.cookie_key])]
     if isinstance(server, ClusterServer):
         args += ["--extra-pids-cmd", server.extra_pids_cmd()]
-    if bench.o.duration and spec.get("duration"):
+    if bench.o.duration and spec.get("duration") and not spec.get("profiled"):
         args[args.index("--duration") + 1] = str(bench.o.duration)
     if "steps" in spec:
         args += ["--steps", ",".join(map(str, spec["steps"]))]
@@ -869,7 +869,7 @@ def profile(bench: Bench, scenario: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         pid = server.pids()[0]
-        spec = dict(SCENARIOS[scenario], duration=PROFILED[scenario]["duration"])
+        spec = dict(SCENARIOS[scenario], duration=PROFILED[scenario]["duration"], profiled=True)
         gen = subprocess.Popen(
             [
                 "taskset",

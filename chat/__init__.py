@@ -62,6 +62,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         client_manager=queue,
         cors_allowed_origins=security.allowed_origin(app),
         max_http_buffer_size=app.config["MAX_EVENT_BYTES"],
+        ping_interval=app.config["PING_INTERVAL_SECONDS"],
     )
     # Under gevent, WebSocket frames are written by the sender, not a writer greenlet per socket.
     internals.write_frames_directly(socketio.server.eio, int(app.config["SOCKET_BACKLOG_BYTES"]))

@@ -246,6 +246,8 @@ def _limits(env: dict[str, str]) -> dict[str, Any]:
         "SLOW_CLIENT_SECONDS": _number(env, "SLOW_CLIENT_SECONDS", 10.0),
         # Bytes of frames a WebSocket that does not read may have waiting before it is dropped.
         "SOCKET_BACKLOG_BYTES": _number(env, "SOCKET_BACKLOG_BYTES", 1024 * 1024),
+        # Engine.IO's heartbeat: how often the server pings a connection (clients learn it on connect).
+        "PING_INTERVAL_SECONDS": _number(env, "PING_INTERVAL_SECONDS", 25.0),
         "MAX_ROOMS_PER_SOCKET": _number(env, "MAX_ROOMS_PER_SOCKET", 100),
         "MAX_MESSAGE_CHARS": _number(env, "MAX_MESSAGE_CHARS", 4000),
         # Engine.IO refuses (by closing that one connection) packets above this.

@@ -194,3 +194,26 @@ def test_websockets_past_the_workers_bound_take_a_greenlet_and_the_pool_bounds_t
         finally:
             for ws in held:
                 close_websocket(ws)
+
+
+def test_a_connection_is_pinged_once_per_interval_however_fast_it_answers(tmp_path: Path) -> None:
+    """A client that answers each PING at once gets the next one a whole interval later, not at once."""
+    quick = {**ROOMY, "PING_INTERVAL_SECONDS": "0.4"}
+    with ServerProcess(sqlite_url(tmp_path), tmp_path, name="pings", extra_env=quick) as process:
+        create_users(process.base_url, "ada")
+        ws = raw_member(process.base_url, login_cookie(process.base_url, "ada"))
+        pings = 0
+        try:
+            ws.settimeout(0.5)
+            deadline = time.monotonic() + 3.0
+            while time.monotonic() < deadline and pings < 100:
+                try:
+                    frame = str(ws.recv())
+                except websocket.WebSocketTimeoutException:
+                    continue
+                if frame == "2":  # Engine.IO PING: answered at once, as browsers do
+                    pings += 1
+                    ws.send("3")
+        finally:
+            close_websocket(ws)
+    assert 4 <= pings <= 9, f"{pings} pings in 3 s at one per 0.4 s"

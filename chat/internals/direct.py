@@ -76,11 +76,15 @@ class DirectSocket(EngineIOSocket):
         """The next PING in ``ping_interval``, from an event-loop timer instead of a sleeping greenlet."""
         if self.last_ping:
             self.last_ping = None
-            timer = self._ping_timer
-            if timer is None:
-                timer = self._ping_timer = gevent.get_hub().loop.timer(self.server.ping_interval)
-            if not timer.active:
-                timer.start(self._ping_due)
+            previous = self._ping_timer
+            if previous is not None and previous.active:
+                return
+            # A new timer each time: a libev timer started again after it fired keeps its spent
+            # deadline and fires at once, which made every ping after the first an instant ping-pong.
+            if previous is not None:
+                previous.close()
+            timer = self._ping_timer = gevent.get_hub().loop.timer(self.server.ping_interval)
+            timer.start(self._ping_due)
 
     def _ping_due(self) -> None:
         """Runs in the event loop: must not block or raise. A write or a queue ``put`` does neither."""
