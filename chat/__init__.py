@@ -54,7 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     live.init_app(app)
     Snapshots.init_app(app)
-    # Always passed, None included: Flask-SocketIO keeps options between init_app calls.
+    # Always passed: Flask-SocketIO keeps options between init_app calls.
     queue = fanout.init_app(app)
     socketio.init_app(
         app,

@@ -13,17 +13,18 @@ from flask import Flask, current_app
 from chat.fanout import emit, following, presence, repair
 from chat.fanout.queue import RedisQueue
 from chat.fanout.upkeep import Upkeep
+from chat.internals import DirectBroadcastManager
 from chat.live.redis_client import fail_fast_options
 
 EXTENSION = "parley.upkeep"
 
 
-def init_app(app: Flask) -> RedisQueue | None:
-    """Set up this app's upkeep; the queue to hand to Socket.IO (None without ``REDIS_URL``)."""
+def init_app(app: Flask) -> RedisQueue | DirectBroadcastManager:
+    """Set up this app's upkeep; the client manager to hand to Socket.IO (the Redis queue with ``REDIS_URL``)."""
     app.extensions[EXTENSION] = Upkeep(app)
     app.extensions[presence.EXTENSION] = presence.PresenceTicker(app)
     if not app.config["REDIS_URL"]:
-        return None
+        return DirectBroadcastManager()
     return RedisQueue(
         app.config["REDIS_URL"],
         channel=app.config["SOCKETIO_CHANNEL"],

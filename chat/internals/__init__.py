@@ -19,6 +19,7 @@ reach-ins (gunicorn's gevent worker, gevent's pywsgi, gevent-websocket) are in
 | ``close_transport_later`` | python-socketio 5.18.1, python-engineio 4.15.1 | ``manager.eio_sid_from_sid`` still knows a refused socket while its connect handler runs; then as ``abort_transport`` |
 | ``GuardedHandler``, ``WorkerShutdown`` | gevent 26.9.0, gevent-websocket 0.10.1 | pywsgi reads each request's head in ``read_requestline`` (an empty line ends the connection) then ``read_request`` and hands a client error to ``_handle_client_error``; ``close()`` of a server stops accepting and closes its listener, and ``pool.join(timeout)`` waits for its connections; gevent-websocket upgrades in ``upgrade_websocket`` before the app runs, and hands a request it did not upgrade to the app as plain HTTP |
 | ``write_frames_directly``, ``DirectSocket`` (``direct.py``) | python-engineio 4.15.1 | ``Server.sockets`` is where ``_handle_connect`` registers each new ``Socket`` before using it; ``Socket`` keeps its state in attributes (its class can be swapped), runs a WebSocket in ``_websocket_handler(ws)``, pings via ``schedule_ping``, closes via ``close``; engineio's gevent wrapper keeps gevent-websocket's ``WebSocket`` as ``_sock`` |
+| ``DirectBroadcastManager`` (``broadcast.py``) | python-socketio 5.18.1, python-engineio 4.15.1 | ``Manager.emit`` is where every emit to this process's sockets ends (``PubSubManager`` calls it through ``super()``), with ``get_participants`` yielding ``(sid, eio_sid)``; Engine.IO's ``send_packet`` only finds the socket (forgetting a closed one) and calls its ``send``, which closes a socket whose client stopped answering pings |
 | ``FrameWriter``, ``FrameReader`` (``frames.py``, ``reader.py``) | gevent 26.9.0 | a gevent socket's ``_sock`` is the non-blocking kernel socket; ``loop.io``/``loop.timer`` watchers call back in the event loop |
 | ``detach`` (``reader.py``) | gevent 26.9.0, gevent-websocket 0.10.1 | gevent-websocket's ``WebSocket.handler`` is pywsgi's handler, whose ``socket``, ``rfile`` and ``close_connection`` it reads; with ``handler.socket`` None pywsgi's ``handle`` neither drains nor closes the connection; a ``WebSocket`` marked ``closed`` writes no close frame when its handler ends |
 """
@@ -31,6 +32,7 @@ from typing import Any
 
 import socketio
 
+from chat.internals.broadcast import DirectBroadcastManager
 from chat.internals.direct import DirectSocket, limit_detached, write_frames_directly
 from chat.internals.worker import (  # re-exported: one module to import every reach-in from
     FrameWritingHandler,
@@ -50,8 +52,11 @@ log = logging.getLogger("parley.internals")
 COMMAND_PREFIX = "parley:"
 
 
-class ObservedRedisManager(socketio.RedisManager):
+class ObservedRedisManager(socketio.RedisManager, DirectBroadcastManager):
     """python-socketio's Redis manager, telling a subclass what reaches this process.
+
+    What reaches this process's sockets is written by ``DirectBroadcastManager``
+    (next in line after the Redis managers, before python-socketio's ``Manager``).
 
     Subclasses override the three ``on_*`` hooks; none of them needs to know
     the private methods they are called from.
@@ -164,6 +169,7 @@ def has_socket_session(environ: Mapping[str, Any]) -> bool:
 
 __all__ = [
     "COMMAND_PREFIX",
+    "DirectBroadcastManager",
     "DirectSocket",
     "FrameWritingHandler",
     "GuardedHandler",
