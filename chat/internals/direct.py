@@ -159,6 +159,7 @@ class DirectSocket(EngineIOSocket):
     def _gone(self, close_connection: Callable[[], None]) -> None:
         """The connection is over: close as python-engineio does after its read loop, and let go of it."""
         if self.writer is not None:
+            self.writer.uncork()  # what was written this turn (a reply to the client's close) goes first
             self.writer.closed = True  # the client is gone: nothing more to write
         self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
         if self.server.sockets.get(self.sid) is self:
