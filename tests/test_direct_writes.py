@@ -94,6 +94,59 @@ def test_a_backed_up_socket_keeps_its_order_and_gets_its_backlog_in_one_write() 
     assert writer.pending_frames == 0
 
 
+class CountedKernel:
+    """A gevent socket as ``FrameWriter`` sees it, counting its non-blocking kernel ``send``s."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = self
+        self._kernel = sock._sock
+        self.sendall = sock.sendall
+        self.shutdown = sock.shutdown
+        self.sends: list[bytes] = []
+
+    def send(self, data: bytes) -> int:
+        self.sends.append(data)
+        sent: int = self._kernel.send(data)
+        return sent
+
+
+def test_frames_written_in_one_turn_of_the_event_loop_go_out_in_one_send_when_it_ends() -> None:
+    writer_end, reader_end = gsocket.socketpair()
+    counted = CountedKernel(writer_end)
+    writer = FrameWriter(counted)
+    try:
+        for frame in (b"one", b"two", b"three"):  # one handler's broadcasts, say, before it yields
+            writer.write(frame)
+        assert counted.sends == [], "a frame was written before the turn ended"
+        assert writer.pending_frames == 3
+        gevent.sleep(0)  # the turn ends
+        assert counted.sends == [b"onetwothree"]
+        writer.write(b"four")
+        gevent.sleep(0)
+        assert counted.sends == [b"onetwothree", b"four"]
+        assert read_all(reader_end, 15, seconds=2) == b"onetwothreefour"
+    finally:
+        writer_end.close()
+        reader_end.close()
+
+
+def test_uncork_writes_this_turns_frames_at_once_and_only_once() -> None:
+    """Before a socket is closed, what was written this turn (a reply to the client's close) goes out."""
+    writer_end, reader_end = gsocket.socketpair()
+    counted = CountedKernel(writer_end)
+    writer = FrameWriter(counted)
+    try:
+        writer.write(b"bye")
+        writer.uncork()
+        assert counted.sends == [b"bye"]
+        gevent.sleep(0)  # the end of the turn finds nothing left to write
+        assert counted.sends == [b"bye"]
+        assert read_all(reader_end, 3, seconds=2) == b"bye"
+    finally:
+        writer_end.close()
+        reader_end.close()
+
+
 def test_a_reader_that_stops_reading_is_cut_off_past_the_bound_while_the_others_get_everything() -> None:
     stalled_end, stalled_peer = pair()
     live_end, live_peer = pair()

@@ -5,8 +5,10 @@ puts one packet per recipient on their queues, and each writer wakes (a
 gevent ``Timeout`` armed and cancelled), encodes the packet, frames it and
 writes it, one system call per packet. Here a broadcast's WebSocket frame is
 built once (cached on the Engine.IO packet every recipient shares) and the
-emitting greenlet writes it to each socket with one non-blocking ``send``.
-Only a socket that cannot take it now gets a backlog and, for as long as it
+emitting greenlet hands it to each socket's ``FrameWriter``, which writes
+everything a socket got during one turn of the event loop with one
+non-blocking ``send`` when the turn ends (``DirectBroadcastManager`` is the
+loop over a room's sockets). Only a socket that cannot take it now gets a backlog and, for as long as it
 has one, a greenlet that waits until the socket is writable and writes the
 whole backlog at once; frames for that socket queue behind it, so each socket
 keeps its order and a slow reader never holds up the others. A backlog over
