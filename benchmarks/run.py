@@ -723,36 +723,29 @@ def verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
     def add(what: str, value: Any, limit: str, holds: bool | None) -> None:
         checks.append({"target": what, "measured": value, "limit": limit, "holds": holds})
 
-    p99 = get("S1", "parley", "p99_ms")
-    add("S1 p99", p99, "<= 25 ms", None if p99 is None else p99 <= 25)
-    mine, ref = (
-        get("S1", "parley", "server_cpu_ms_per_1k_deliveries"),
-        get("S1", "reference", "server_cpu_ms_per_1k_deliveries"),
-    )
-    ratio = round(mine / ref, 2) if mine and ref else None
-    add("S1 server CPU per delivery vs reference", ratio, "<= 2.0x", None if ratio is None else ratio <= 2.0)
+    # Issue 17's targets: each figure against the reference's of the same run.
+    def versus(name: str, key: str, what: str, limit: float, higher_is_better: bool = False) -> None:
+        mine, ref = get(name, "parley", key), get(name, "reference", key)
+        ratio = round(mine / ref, 2) if mine and ref else None
+        holds = None if ratio is None else (ratio >= limit if higher_is_better else ratio <= limit)
+        add(f"{what} vs reference", ratio, f"{'>=' if higher_is_better else '<='} {limit}x", holds)
+
+    versus("S1", "server_cpu_ms_per_1k_deliveries", "S1 server CPU per delivery", 1.5)
+    versus("S1", "p99_ms", "S1 p99", 1.5)
     s2 = "S2" if "S2" in summary else "S2lite"
-    p99, loss = get(s2, "parley", "p99_ms"), get(s2, "parley", "loss_pct")
-    add(
-        "S2 p99 and loss",
-        {"p99_ms": p99, "loss_pct": loss},
-        "<= 600 ms, 0 loss",
-        None if p99 is None else (p99 <= 600 and loss == 0),
-    )
-    best = get("S3", "parley", "best_deliveries_per_s")
-    add(
-        "S3 deliveries/s with p99 < 250 ms, 0 loss",
-        best,
-        ">= 50,000",
-        None if best is None else best >= 50000,
+    versus(s2, "p99_ms", "S2 p99", 3.0)
+    loss = get(s2, "parley", "loss_pct")
+    add("S2 loss", loss, "0 %", None if loss is None else loss == 0)
+    versus(
+        "S3", "best_deliveries_per_s", "S3 deliveries/s with p99 < 250 ms, 0 loss", 0.7, higher_is_better=True
     )
     s4 = summary.get("S4", {}).get("parley") or {}
     rss10k, connected = (s4.get("rss_mb_at") or {}).get("10000"), s4.get("clients_connected")
     add(
         "S4 10,000 idle sockets RSS",
         {"rss_mb": rss10k, "connected": connected},
-        "< 700 MB",
-        None if rss10k is None else (rss10k < 700 and (connected or 0) >= 10000),
+        "< 400 MB",
+        None if rss10k is None else (rss10k < 400 and (connected or 0) >= 10000),
     )
     p99 = get("S1x2", "parley-cluster", "p99_ms")
     add("S1 on two instances + Redis p99", p99, "<= 50 ms", None if p99 is None else p99 <= 50)
