@@ -1,6 +1,6 @@
 """Memory of idle authenticated WebSockets: RSS of one server process at N sockets, and where it goes.
 
-    cd <parley checkout> && python benchmarks/idle_cost.py [--at 1000,5000,10000] [--stock] [--breakdown]
+    cd <parley checkout> && python benchmarks/idle_cost.py [--at 1000,5000,10000] [--stock] [--breakdown] [--hold 60]
 
 Serves Parley in this process the way the Procfile's worker does (gevent,
 gevent-websocket with ``chat.internals.GuardedHandler``, the app's own
@@ -10,8 +10,11 @@ Engine.IO's and Socket.IO's handshakes, answer pings and then stay idle. At
 each mark it prints the server's RSS (``VmRSS``) and its CPU per socket so far. ``--stock`` serves with
 python-engineio's own socket (a queue and writer greenlet per socket);
 ``--breakdown`` also prints the greenlets' saved stacks and the largest
-Python allocations per socket (tracemalloc, which slows connecting). RSS does
-not depend on how busy the machine is; connect times do.
+Python allocations per socket (tracemalloc, which slows connecting);
+``--hold`` then keeps the sockets open that many seconds and prints the share
+of a core the server spends on them idle (Engine.IO's pings and its check of
+every socket's ping timeout). RSS does not depend on how busy the machine is;
+connect times do.
 """
 
 from gevent import monkey
@@ -125,6 +128,21 @@ def measure(options: argparse.Namespace) -> None:
                 "server_cpu_ms_per_socket": round((time.process_time() - cpu) * 1000 / max(connected, 1), 2),
             }
             print(json.dumps(figures), flush=True)
+        if options.hold:
+            # Idle but for Engine.IO's heartbeat: a ping per socket per PING_INTERVAL_SECONDS (25), answered.
+            idle_cpu, idle_started = time.process_time(), time.monotonic()
+            gevent.sleep(options.hold)
+            held = time.monotonic() - idle_started
+            print(
+                json.dumps(
+                    {
+                        "sockets": len(socketio.server.eio.sockets),
+                        "held_seconds": round(held),
+                        "idle_server_cpu_share": round((time.process_time() - idle_cpu) / held, 3),
+                    }
+                ),
+                flush=True,
+            )
         if options.breakdown:
             print(json.dumps(breakdown(len(socketio.server.eio.sockets))), flush=True)
     finally:
@@ -179,6 +197,9 @@ def main() -> None:
     parser.add_argument("--at", default="1000,5000,10000")
     parser.add_argument("--stock", action="store_true", help="python-engineio's own socket, for comparison")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument(
+        "--hold", type=float, default=0, help="then hold the sockets this many seconds: the CPU share while idle"
+    )
     parser.add_argument("--max-seconds", type=float, default=300)
     measure(parser.parse_args())
 
