@@ -198,7 +198,10 @@ def main() -> None:
     parser.add_argument("--stock", action="store_true", help="python-engineio's own socket, for comparison")
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument(
-        "--hold", type=float, default=0, help="then hold the sockets this many seconds: the CPU share while idle"
+        "--hold",
+        type=float,
+        default=0,
+        help="then hold the sockets this many seconds: the CPU share while idle",
     )
     parser.add_argument("--max-seconds", type=float, default=300)
     measure(parser.parse_args())
