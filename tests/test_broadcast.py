@@ -60,7 +60,7 @@ def member(sio: socketio.Server, room: str, sock: StandIn) -> str:
     """A connected Socket.IO client in ``room`` over ``sock``; its sid."""
     eio_sid = sio.eio.generate_id()
     sio.eio.sockets[eio_sid] = sock
-    sid = sio.manager.pre_connect(eio_sid, "/")
+    sid: str = sio.manager.pre_connect(eio_sid, "/")
     sio.manager.connect(sid, "/")
     sio.manager.enter_room(sid, "/", room)
     return sid
