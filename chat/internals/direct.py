@@ -8,12 +8,13 @@ built once (cached on the Engine.IO packet every recipient shares) and the
 emitting greenlet hands it to each socket's ``FrameWriter``, which writes
 everything a socket got during one turn of the event loop with one
 non-blocking ``send`` when the turn ends (``DirectBroadcastManager`` is the
-loop over a room's sockets). Only a socket that cannot take it now gets a backlog and, for as long as it
-has one, a greenlet that waits until the socket is writable and writes the
-whole backlog at once; frames for that socket queue behind it, so each socket
-keeps its order and a slow reader never holds up the others. A backlog over
-``backlog_limit`` bytes, or a failed write, shuts the connection down: the
-client sees a lost connection and resumes with ``since``.
+loop over a room's sockets). Only a socket that cannot take it then gets a
+backlog and, for as long as it has one, a greenlet that waits until the
+socket is writable and writes the whole backlog at once; frames for that
+socket queue behind it, so each socket keeps its order and a slow reader
+never holds up the others. A backlog over ``backlog_limit`` bytes, or a
+failed write, shuts the connection down: the client sees a lost connection
+and resumes with ``since``.
 
 Idle sockets carry no writer greenlet and no sleeping ping greenlet: pings are
 event-loop timers. Polling, and the socket before its upgrade completes,
