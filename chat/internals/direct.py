@@ -79,13 +79,11 @@ class DirectSocket(EngineIOSocket):
         """The next PING in ``ping_interval``, from an event-loop timer instead of a sleeping greenlet."""
         if self.last_ping:
             self.last_ping = None
-            previous = self._ping_timer
-            if previous is not None and previous.active:
-                return
+            # ``last_ping`` is set only at connect and by a ping sent, so no timer is running here.
             # A new timer each time: a libev timer started again after it fired keeps its spent
             # deadline and fires at once, which made every ping after the first an instant ping-pong.
-            if previous is not None:
-                previous.close()
+            if self._ping_timer is not None:
+                self._ping_timer.close()
             timer = self._ping_timer = gevent.get_hub().loop.timer(self.server.ping_interval)
             timer.start(self._ping_due)
 
