@@ -122,7 +122,8 @@ def test_the_settings_page_names_you_changes_your_password_and_logs_out_everywhe
     page.get_by_label("Current password").fill("not-my-password")
     page.get_by_label("New password").fill("moth-in-the-relay-1947")
     page.get_by_role("button", name="Change password").click()
-    assert "The current password is wrong." in page.locator("main").inner_text()
+    # The form's answer, not the page it replaces.
+    page.get_by_text("The current password is wrong.").wait_for()
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password").fill("moth-in-the-relay-1947")
     page.get_by_role("button", name="Change password").click()

@@ -114,6 +114,9 @@ def test_rename_topic_and_archive_are_seen_live_by_a_member(
     bobs.wait_for_function("() => document.querySelector('#room-title').textContent === 'New <name>'")
     settings.get_by_label("Topic", exact=True).fill("Plans for <b>March</b>")
     settings.get_by_role("button", name="Set topic").click()
+    # Bob may hear of the topic before the settings page has loaded its answer:
+    # a click on the page being replaced would be lost.
+    settings.get_by_text("Topic set.").wait_for()
     topic = bobs.locator("#room-topic")
     topic.wait_for(state="visible")
     assert topic.text_content() == "Plans for <b>March</b>", "as text"
