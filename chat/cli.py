@@ -131,7 +131,7 @@ def announce(room: str, text: str) -> None:
         if current_app.config["REDIS_URL"]
         else "stored (no REDIS_URL: clients see it when they next load the room)"
     )
-    say(f"announced in /r/{found.slug} as seq {posted.message.seq}, {live}")
+    say(f"announced in /r/{found.slug} as seq {posted.seq}, {live}")
 
 
 def init_app(app: Flask) -> None:

@@ -23,17 +23,38 @@ def post(room: Room, author: User, text: str, client_id: str) -> messages.Posted
 @pytest.mark.usefixtures("ctx")
 def test_seqs_count_up_per_room_from_one(ada: User, general: Room) -> None:
     other, _ = rooms.ensure_room("random")
-    seqs = [post(general, ada, f"hello {n}", f"g{n}").message.seq for n in range(3)]
+    seqs = [post(general, ada, f"hello {n}", f"g{n}").seq for n in range(3)]
     assert seqs == [1, 2, 3]
-    assert post(other, ada, "elsewhere", "r1").message.seq == 1
+    assert post(other, ada, "elsewhere", "r1").seq == 1
     assert loaded(general).last_seq == 3
 
 
 @pytest.mark.usefixtures("ctx")
 def test_text_is_stored_trimmed_and_as_is(ada: User, general: Room) -> None:
-    stored = post(general, ada, "  hi <b>there</b>\n", "c1").message
+    posted = post(general, ada, "  hi <b>there</b>\n", "c1")
+    assert posted.payload["text"] == "hi <b>there</b>"
+    stored = db.session.scalars(Message.select_whole().where(Message.id == posted.payload["id"])).one()
     assert stored.text == "hi <b>there</b>"
-    assert stored.to_dict()["text"] == "hi <b>there</b>"
+    # The object acked and broadcast at once is the one history returns for the row.
+    assert posted.payload == stored.to_dict()
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_new_messages_object_is_the_one_its_row_gives(ada: User, bob: User, general: Room) -> None:
+    # Built from what was inserted (no ORM object on the hot path): it must not drift from to_dict.
+    rooms.admit(loaded(general), loaded(bob))
+    post(general, bob, "the question", "q1")
+    posted = messages.post_message(
+        loaded(general), loaded(ada), "**yes**, @bob: see <https://example.com>", "a1", reply_to=1
+    )
+    assert posted.mentioned, "bob is named"
+    row = db.session.scalars(Message.select_whole().where(Message.id == posted.payload["id"])).one()
+    assert posted.payload == row.to_dict()
+    assert (posted.payload["reply_to"], posted.payload["deleted"], posted.payload["edited_at"]) == (
+        1,
+        False,
+        None,
+    )
 
 
 @pytest.mark.usefixtures("ctx")
@@ -41,10 +62,10 @@ def test_a_retry_with_the_same_client_id_stores_nothing_new(ada: User, general: 
     first = post(general, ada, "once", "retry-me")
     again = post(general, ada, "once", "retry-me")
     assert (first.duplicate, again.duplicate) == (False, True)
-    assert again.message.id == first.message.id
-    assert again.message.seq == 1
+    assert again.payload["id"] == first.payload["id"]
+    assert again.seq == 1
     assert db.session.query(Message).count() == 1
-    assert post(general, ada, "next", "another").message.seq == 2
+    assert post(general, ada, "next", "another").seq == 2
 
 
 @pytest.mark.usefixtures("ctx")
@@ -72,12 +93,12 @@ def test_bad_messages_are_refused_and_store_nothing(
         post(general, ada, text, client_id)
     assert refusal.value.code == code
     assert db.session.query(Message).count() == 0
-    assert post(general, ada, "fine", "after").message.seq == 1
+    assert post(general, ada, "fine", "after").seq == 1
 
 
 @pytest.mark.usefixtures("ctx")
 def test_exactly_4000_characters_fit(ada: User, general: Room) -> None:
-    assert len(post(general, ada, "é" * 4000, "long").message.text) == 4000
+    assert len(post(general, ada, "é" * 4000, "long").payload["text"]) == 4000
 
 
 @pytest.mark.usefixtures("ctx")
@@ -171,8 +192,8 @@ def test_a_retry_is_answered_whatever_text_it_carries(ada: User, general: Room) 
     for text in ("   ", "x" * 5000, "changed"):
         again = post(general, ada, text, "same")
         assert again.duplicate
-        assert again.message.id == first.message.id
-        assert again.message.text == "original"
+        assert again.payload["id"] == first.payload["id"]
+        assert again.payload["text"] == "original"
 
 
 @pytest.mark.usefixtures("ctx")

@@ -168,7 +168,7 @@ def test_an_archived_room_is_read_only_and_off_the_sidebar_until_restored(
     assert rooms.room_for(loaded(bob), room.slug).id == room.id, "still opened and read"
     assert room in rooms.visible_rooms(loaded(bob), search="secr").rooms, "still found"
     running.restore(room, loaded(ada))
-    assert messages.send(fresh(secret), loaded(bob), "after", "c3").message.seq == 2
+    assert messages.send(fresh(secret), loaded(bob), "after", "c3").seq == 2
     assert [e.slug for e in sidebar_of(loaded(bob)).rooms] == [room.slug]
 
 

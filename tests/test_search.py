@@ -25,7 +25,7 @@ def say(app: Flask, author: User, room_slug: str, text: str) -> int:
         user = db.session.get(User, author.id)
         assert room is not None
         assert user is not None
-        return messages.post_message(room, user, text, f"{room_slug}-{text}").message.seq
+        return messages.post_message(room, user, text, f"{room_slug}-{text}").seq
 
 
 def found(app: Flask, user: User, raw: str, **options: bool) -> list[tuple[str, int]]:

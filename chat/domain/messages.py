@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from flask import current_app
@@ -21,7 +20,7 @@ from chat.domain.rendering import render
 from chat.extensions import db
 from chat.fanout import emit
 from chat.metrics import MESSAGES_STORED
-from chat.models import Message, Room, User, utcnow
+from chat.models import Message, Room, User, message_object, utcnow
 
 MAX_CLIENT_ID_CHARS = 64
 HISTORY_DEFAULT_LIMIT = 50
@@ -32,16 +31,17 @@ MAX_SEQ = 2**31 - 1
 
 @dataclass(frozen=True)
 class Posted:
-    """The outcome of ``post_message``: the stored message, and whether it was already there."""
+    """The outcome of ``post_message``: the stored message's object, and whether it was already there."""
 
-    message: Message
+    payload: dict[str, Any]  # the contract's message object, for the ack and the broadcast
     duplicate: bool
     mentioned: tuple[int, ...] = ()  # ids of the members named in a new message
 
-    @cached_property
-    def payload(self) -> dict[str, Any]:
-        """The message object, built once for the ack and the broadcast."""
-        return self.message.to_dict()
+    @property
+    def seq(self) -> int:
+        """The message's seq in its room."""
+        seq: int = self.payload["seq"]
+        return seq
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def find_by_client_id(author: User, client_id: str) -> Message | None:
 
 def _already_stored(author: User, client_id: str) -> Posted | None:
     stored = find_by_client_id(author, client_id)
-    return None if stored is None else Posted(stored, duplicate=True)
+    return None if stored is None else Posted(stored.to_dict(), duplicate=True)
 
 
 def post_message(
@@ -155,15 +155,26 @@ def _record_mentions(new: store.NewMessage, stored: store.Stored, named: dict[st
     return tuple(members)
 
 
-def _as_stored(room: Room, author: User, new: store.NewMessage, stored: store.Stored) -> Message:
-    # Built to answer with, never added to the session: the row is already stored.
-    fields = new.row() | {"id": stored.id, "seq": stored.seq, "rev": stored.rev}
-    message = Message(**fields, room=room, author=author, deleted=False, edited_at=None)
+def _as_stored(room: Room, author: User, new: store.NewMessage, stored: store.Stored) -> dict[str, Any]:
     # Mirror the database without marking the room dirty: a later flush must
     # never write these (soon stale) numbers back over other writers' increments.
     set_committed_value(room, "last_seq", stored.seq)
     set_committed_value(room, "last_rev", stored.rev)
-    return message
+    return message_object(
+        room=room.slug,
+        seq=stored.seq,
+        id=stored.id,
+        author=author,
+        text=new.text,
+        html=new.html,
+        client_id=new.client_id,
+        created_at=new.created_at,
+        rev=stored.rev,
+        edited_at=None,
+        deleted=False,
+        reactions=[],
+        reply_to=new.reply_to,
+    )
 
 
 def _check_reply(room: Room, reply_to: int | None) -> None:

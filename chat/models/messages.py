@@ -99,22 +99,60 @@ class Message(db.Model):  # type: ignore[name-defined]
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's message object, in its current state."""
-        return {
-            "room": self.room.slug,
-            "seq": self.seq,
-            "id": self.id,
-            "username": self.author.username,
-            "display_name": self.author.display_name,
-            "text": self.text,
-            "html": self.html,
-            "client_id": self.client_id,
-            "created_at": iso_utc(self.created_at),
-            "rev": self.rev,
-            "edited_at": None if self.edited_at is None else iso_utc(self.edited_at),
-            "deleted": self.deleted,
-            "reactions": self.reaction_groups(),
-            "reply_to": self.reply_to,
-        }
+        return message_object(
+            room=self.room.slug,
+            seq=self.seq,
+            id=self.id,
+            author=self.author,
+            text=self.text,
+            html=self.html,
+            client_id=self.client_id,
+            created_at=self.created_at,
+            rev=self.rev,
+            edited_at=self.edited_at,
+            deleted=self.deleted,
+            reactions=self.reaction_groups(),
+            reply_to=self.reply_to,
+        )
+
+
+def message_object(
+    *,
+    room: str,
+    seq: int,
+    id: int,
+    author: User,
+    text: str,
+    html: str,
+    client_id: str,
+    created_at: datetime,
+    rev: int,
+    edited_at: datetime | None,
+    deleted: bool,
+    reactions: list[dict[str, Any]],
+    reply_to: int | None,
+) -> dict[str, Any]:
+    """The contract's message object (docs/protocol.md §7), the one place its shape is written.
+
+    ``Message.to_dict`` fills it from a row; a message just stored fills it
+    from what was inserted, without building an ORM object on the hot path.
+    """
+    return {
+        "room": room,
+        "seq": seq,
+        "id": id,
+        "username": author.username,
+        "display_name": author.display_name,
+        "text": text,
+        "html": html,
+        "client_id": client_id,
+        "created_at": iso_utc(created_at),
+        "rev": rev,
+        "edited_at": None if edited_at is None else iso_utc(edited_at),
+        "deleted": deleted,
+        "reactions": reactions,
+        "reply_to": reply_to,
+    }
 
 
 class Reaction(db.Model):  # type: ignore[name-defined]

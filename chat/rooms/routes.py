@@ -135,7 +135,7 @@ def post(slug: str) -> Response:
         posted = messages.send(found, current_user, form.text.data or "", form.client_id.data or "")
     except ChatError as refusal:
         return failed_forms.back(found.slug, "message_form", form.text.data, [refusal.message])
-    return redirect(url_for("rooms.room", slug=found.slug) + f"#m{posted.message.seq}")
+    return redirect(url_for("rooms.room", slug=found.slug) + f"#m{posted.seq}")
 
 
 @bp.route("/r/<slug>/members")
