@@ -1,6 +1,6 @@
 """CPU cost of handling one `message` event in-process, without sockets or fan-out.
 
-    cd <parley checkout> && python /path/to/benchmarks/handler_cost.py [--messages 2000]
+    cd <parley checkout> && python /path/to/benchmarks/handler_cost.py [--messages 2000] [--no-freeze]
 
 Runs Parley's real handler through Flask-SocketIO's test client on a temporary
 SQLite database (one sender, one other client in the room), and prints the CPU
@@ -8,13 +8,17 @@ SQLite database (one sender, one other client in the room), and prints the CPU
 on how busy the machine is: Python function calls and SQL statements per
 message (one extra run under cProfile). CPU time on a shared VM swings by 2x
 from minute to minute; the counts are what to compare patches of the hot path
-with, the times only in interleaved runs.
+with, the times only in interleaved runs. It also prints what the cyclic
+garbage collector took during the timed runs (count, total and largest
+pause); like app.py it freezes the objects that exist once the app is built,
+unless ``--no-freeze``.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -30,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-freeze", action="store_true", help="leave gc.freeze() out (app.py calls it)")
     options = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="parley-handler-")
     os.environ.update(
@@ -49,6 +54,8 @@ def main() -> None:
     from chat.extensions import db, socketio
 
     app = create_app({"WTF_CSRF_ENABLED": False, "TESTING": True})
+    if not options.no_freeze:
+        gc.freeze()
     with app.app_context():
         db.create_all()
         rooms.ensure_room("bench")
@@ -97,10 +104,12 @@ def main() -> None:
         "python_calls": round(calls / counted),
         "sql_statements": round(statements / counted, 2),
     }
+    pauses = GcPauses()
     figures = []
     for _ in range(options.repeat):
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        send(options.messages)
+        with pauses:
+            send(options.messages)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         figures.append(
             {
@@ -117,9 +126,41 @@ def main() -> None:
                 "messages": options.messages,
                 "runs": figures,
                 "best": best,
+                "gc": pauses.summary(),
             }
         )
     )
+
+
+class GcPauses:
+    """The cyclic collector's pauses while inside ``with``: how many, how long in all, the largest."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        gc.callbacks.append(self._observe)
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._observe)
+
+    def _observe(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+
+    def summary(self) -> dict[str, object]:
+        full = [seconds for generation, seconds in self.pauses if generation == 2]
+        return {
+            "frozen_objects": gc.get_freeze_count(),
+            "collections": len(self.pauses),
+            "total_ms": round(sum(seconds for _, seconds in self.pauses) * 1000, 1),
+            "largest_ms": round(max((seconds for _, seconds in self.pauses), default=0) * 1000, 1),
+            "full_collections": len(full),
+            "largest_full_ms": round(max(full, default=0) * 1000, 1),
+        }
 
 
 if __name__ == "__main__":

@@ -166,11 +166,14 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
     """Build the app's settings from environment variables."""
     env = dict(os.environ if env is None else env)
     production = is_production(env)
+    database = database_url(env.get("DATABASE_URL"), instance_path)
     return {
         "PRODUCTION": production,
         "SECRET_KEY": _secret_key(env.get("SECRET_KEY"), production, instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database,
+        # A server's connection can drop while pooled; a SQLite file's cannot, and a
+        # ping would cost a statement on every event's checkout.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database.startswith("sqlite")},
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL") or "parley",
         "CORS_ALLOWED_ORIGINS": _origins(env.get("CORS_ALLOWED_ORIGINS")),
