@@ -33,7 +33,7 @@ try:
 except ConfigError as unsafe:
     sys.exit(refusal(str(unsafe), log_format(dict(os.environ))))
 
-# What exists now (modules, the app, SQLAlchemy's metadata: ~150,000 objects) lives
+# What exists now (modules, the app, SQLAlchemy's metadata: ~130,000 objects) lives
 # as long as the process. Frozen, the cyclic collector's full passes skip it: each
 # took 40-110 ms, a stall of every socket, and now takes a few ms (docs/performance.md).
 gc.freeze()
