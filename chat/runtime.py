@@ -75,7 +75,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def require_database(app: Flask) -> None:
-    """In production, refuse to start on a database that does not answer."""
+    """Refuse (``ConfigError``) a database that does not answer: production starts and migrations ask."""
     with app.app_context():
         try:
             db.session.execute(text("SELECT 1"))

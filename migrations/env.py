@@ -1,10 +1,15 @@
 """Alembic environment: migrate the database of the Flask app that runs the command."""
 
 import logging
+import sys
 from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+
+from chat import runtime
+from chat.config import ConfigError
+from chat.logs import refusal
 
 config = context.config
 if current_app.config["LOG_FORMAT"] == "json":
@@ -30,6 +35,11 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    try:
+        runtime.require_database(current_app)
+    except ConfigError as unanswered:
+        # One line, as app.py's refusals: a traceback adds nothing to "that server does not answer".
+        sys.exit(refusal(str(unanswered), current_app.config["LOG_FORMAT"]))
     with engine.connect() as connection:
         context.configure(
             connection=connection,

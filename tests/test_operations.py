@@ -288,6 +288,20 @@ def test_the_migration_refuses_a_database_url_of_another_kind_in_one_line(log_fo
     assert line.startswith("parley: refusing to start: DATABASE_URL must be a PostgreSQL"), line
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_migration_refuses_a_database_that_does_not_answer_in_one_line(log_format: str) -> None:
+    # Outside production too: the Procfile migrates before the app's own check could run.
+    done = flask_command(
+        {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "LOG_FORMAT": log_format}, "db", "upgrade"
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    line = json.loads(lines[0])["message"] if log_format == "json" else lines[0]
+    assert line.startswith("parley: refusing to start: DATABASE_URL does not answer"), line
+
+
 def test_a_refused_command_says_why_in_one_json_line(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "LOG_FORMAT": "json"}
     assert flask_command(env, "db", "upgrade").returncode == 0
