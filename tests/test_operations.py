@@ -276,30 +276,25 @@ def test_a_database_url_that_names_no_database_is_refused_without_its_secret(
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
-def test_the_migration_refuses_a_database_url_of_another_kind_in_one_line(log_format: str) -> None:
-    done = flask_command(
-        {"DATABASE_URL": "redis://127.0.0.1:6379/0", "LOG_FORMAT": log_format}, "db", "upgrade"
-    )
+@pytest.mark.parametrize(
+    ("url", "refusal"),
+    [
+        ("redis://127.0.0.1:6379/0", "DATABASE_URL must be a PostgreSQL"),
+        # Outside production too: the Procfile migrates before the app's own check could run.
+        ("postgresql://nobody@127.0.0.1:1/none", "DATABASE_URL does not answer"),
+    ],
+    ids=["another-kind", "not-answering"],
+)
+def test_the_migration_refuses_a_database_url_it_cannot_use_in_one_line(
+    url: str, refusal: str, log_format: str
+) -> None:
+    done = flask_command({"DATABASE_URL": url, "LOG_FORMAT": log_format}, "db", "upgrade")
     assert done.returncode == 1
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     line = json.loads(lines[0])["message"] if log_format == "json" else lines[0]
-    assert line.startswith("parley: refusing to start: DATABASE_URL must be a PostgreSQL"), line
-
-
-@pytest.mark.parametrize("log_format", ["text", "json"])
-def test_the_migration_refuses_a_database_that_does_not_answer_in_one_line(log_format: str) -> None:
-    # Outside production too: the Procfile migrates before the app's own check could run.
-    done = flask_command(
-        {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "LOG_FORMAT": log_format}, "db", "upgrade"
-    )
-    assert done.returncode == 1
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    line = json.loads(lines[0])["message"] if log_format == "json" else lines[0]
-    assert line.startswith("parley: refusing to start: DATABASE_URL does not answer"), line
+    assert line.startswith(f"parley: refusing to start: {refusal}"), line
 
 
 def test_a_refused_command_says_why_in_one_json_line(tmp_path: Path) -> None:
